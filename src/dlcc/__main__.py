@@ -1,0 +1,5 @@
+import sys
+
+from dlcc.cli import main
+
+sys.exit(main())
