@@ -1,0 +1,40 @@
+"""Machine information recorded beside every benchmark result."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine_info() -> dict:
+    import numpy
+    import torch
+
+    return {
+        "date": _dt.datetime.now().isoformat(timespec="seconds"),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "torch": torch.__version__,
+        "cuda": torch.cuda.is_available(),
+        "platform": platform.platform(),
+    }
+
+
+def machine_markdown() -> str:
+    info = machine_info()
+    return "\n".join(f"- {k}: {v}" for k, v in info.items())

@@ -1,0 +1,67 @@
+"""The `dlcc` entry point: help, doctor, error handling."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from dlcc.cli import main
+
+
+def test_help_lists_every_group(capsys):
+    assert main([]) == 2
+    out = capsys.readouterr().out
+    for group in ("doctor", "data", "run", "models", "sweep", "course"):
+        assert group in out
+
+
+def test_doctor_json_reports_versions_devices_and_data(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("DLCC_DATA", str(tmp_path))
+    code = main(["doctor", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0, report["problems"]
+    assert report["packages"]["numpy"] and report["packages"]["torch"]
+    assert report["devices"]["cpu_count"] >= 1
+    assert report["data"]["sources"] == [{"path": str(tmp_path), "exists": True}]
+
+
+def test_doctor_names_a_missing_data_dir_and_its_fix(capsys, monkeypatch, tmp_path):
+    missing = tmp_path / "nope"
+    monkeypatch.setenv("DLCC_DATA", str(missing))
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert str(missing) in out and "fix: export DLCC_DATA=" in out
+
+
+def test_doctor_flags_an_unwritable_cache(capsys, monkeypatch, tmp_path):
+    cache = tmp_path / "ro"
+    cache.mkdir()
+    cache.chmod(0o500)
+    monkeypatch.setenv("DLCC_CACHE", str(cache))
+    try:
+        code = main(["doctor", "--json"])
+        report = json.loads(capsys.readouterr().out)
+    finally:
+        cache.chmod(0o700)
+    import os
+    if os.geteuid() == 0:  # root can write anywhere; the check cannot fire
+        assert code in (0, 1)
+    else:
+        assert code == 1
+        assert any("not writable" in p["problem"] for p in report["problems"])
+
+
+def test_user_errors_exit_2_without_traceback():
+    proc = subprocess.run([sys.executable, "-m", "dlcc", "run", "no-such-recipe"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "unknown recipe 'no-such-recipe'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_debug_flag_shows_the_traceback():
+    proc = subprocess.run([sys.executable, "-m", "dlcc", "--debug", "run", "no-such-recipe"],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr
