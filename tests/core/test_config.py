@@ -42,3 +42,9 @@ def test_unknown_key_lists_known_ones():
 def test_parse_and_flatten():
     assert parse_override("a.b=[1,2]") == (["a", "b"], [1, 2])
     assert flatten(DEFAULTS)["model.act"] == "relu"
+
+
+def test_exponent_numbers_are_numbers():
+    assert parse_override("lr=1e-3") == (["lr"], 1e-3)
+    assert apply_overrides(DEFAULTS, ["lr=1e6"])["lr"] == 1e6
+    assert parse_override("name=nan") == (["name"], "nan")

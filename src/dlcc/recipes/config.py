@@ -22,6 +22,11 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw  # plain strings with odd characters stay strings
+    if isinstance(value, str):
+        try:  # YAML 1.1 reads "1e6" as a string; users mean the number
+            value = float(value) if value.strip().lower() not in {"nan", "inf", "-inf"} else value
+        except ValueError:
+            pass
     return key.split("."), value
 
 
