@@ -39,8 +39,8 @@ def test_course_preset_uses_the_sigmoid_three_layer_net(tmp_path):
     assert main(["run", "digits-mlp-numpy", "--out", str(out), "--no-progress",
                  "--set", "preset=course", "--set", "data.val_size=200"]) == 0
     metrics = _metrics(out)
-    assert metrics["parameters"] == 64 * 200 + 200 + 200 * 100 + 100 + 100 * 10 + 10
-    assert metrics["epochs"] == 30
+    assert metrics["num_parameters"] == 64 * 200 + 200 + 200 * 100 + 100 + 100 * 10 + 10
+    assert metrics["epochs_run"] == 30
 
 
 @pytest.mark.parametrize("setting, words", [

@@ -152,10 +152,10 @@ def train_mlp(dataset: str, cfg: dict, ctx: RunContext) -> dict:
     np.savez(ctx.out_dir / "weights.npz", **model.state_dict())
     metrics = {"train_loss": history["train_loss"][-1], "train_accuracy": history["train_accuracy"][-1],
                "val_loss": history["val_loss"][-1], "val_accuracy": history["val_accuracy"][-1],
-               "epochs": len(history["epoch"]), "parameters": model.num_parameters(),
+               "epochs_run": len(history["epoch"]), "num_parameters": model.num_parameters(),
                "epoch_time_s": float(np.mean(history["time_s"])) if history["time_s"] else 0.0,
                "train_time_s": float(np.sum(history["time_s"]))}
-    if not cfg["overfit_one_batch"]:
+    if not cfg["overfit_one_batch"] and ctx.evaluate_test:
         result = evaluate(model, cross_entropy, *test)
         metrics.update(test_loss=result["loss"], test_accuracy=result["accuracy"])
     return metrics
