@@ -8,5 +8,17 @@ module can be copied in and the two compared (see tests/scratch). The contract:
 """
 
 from dlcc.scratch.base import Module, check_array
+from dlcc.scratch.layers import (GELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout,
+                                 Embedding, Flatten, LayerNorm, LeakyReLU, Linear, MaxPool2d, ReLU,
+                                 Sequential, Sigmoid, Softmax, Tanh)
+from dlcc.scratch.losses import (BCEWithLogitsLoss, CrossEntropyLoss, MSELoss,
+                                 binary_cross_entropy_with_logits, cross_entropy, mse_loss,
+                                 softmax_cross_entropy)
+from dlcc.scratch.models import mlp
 
-__all__ = ["Module", "check_array"]
+__all__ = ["Module", "check_array",
+           "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Embedding", "Flatten",
+           "GELU", "LayerNorm", "LeakyReLU", "Linear", "MaxPool2d", "ReLU", "Sequential",
+           "Sigmoid", "Softmax", "Tanh",
+           "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "binary_cross_entropy_with_logits",
+           "cross_entropy", "mse_loss", "softmax_cross_entropy", "mlp"]

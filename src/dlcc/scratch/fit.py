@@ -172,6 +172,14 @@ def fit(model, loss_fn: Callable, optimizer, train, val=None, *, epochs: int = 1
     history: dict[str, list] = {"epoch": [], "lr": [], "train_loss": [], "time_s": []}
     kind = "unset"
 
+    # The input gradient of the first layer is never needed here (the input is data), and it
+    # costs about 40% of an MLP step: skip it when the model supports that, as torch does.
+    if getattr(model, "can_skip_input_grad", False):
+        def backward(d):
+            return model.backward(d, input_grad=False)
+    else:
+        backward = model.backward
+
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()
         lr_at_start = optimizer.lr
@@ -188,7 +196,7 @@ def fit(model, loss_fn: Callable, optimizer, train, val=None, *, epochs: int = 1
                 if bar is not None:
                     bar.close()
                 raise _diverged(f"epoch {epoch}, batch {b + 1}/{n_batches}", loss, optimizer.lr)
-            model.backward(dlogits)
+            backward(dlogits)
             if regularizer is not None:
                 regularizer(model)
             optimizer.step()
