@@ -57,3 +57,16 @@ def _SESSION_CACHE(factory) -> Path:
     if not _session_cache_path:
         _session_cache_path.append(factory.mktemp("dlcc-decoded"))
     return _session_cache_path[0]
+
+
+@pytest.fixture(autouse=True)
+def _torch_defaults():
+    """Tiny CPU tensors run fastest on one torch thread (thread hand-offs dominate, and on a
+    busy 2-core machine far more so); and no test may leak a changed default dtype."""
+    import torch
+
+    threads, dtype = torch.get_num_threads(), torch.get_default_dtype()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+    torch.set_default_dtype(dtype)

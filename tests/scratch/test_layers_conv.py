@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from dlcc.scratch.functional import col2im, conv_output_size, im2col
 from dlcc.scratch.layers import AvgPool2d, Conv2d, MaxPool2d
 
-torch.set_default_dtype(torch.float64)
+pytestmark = pytest.mark.usefixtures("float64_default")
 F64 = np.float64
 
 

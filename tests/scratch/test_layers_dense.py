@@ -14,7 +14,7 @@ from dlcc.scratch.layers import (GELU, Dropout, Embedding, Flatten, LeakyReLU, L
                                  Sequential, Sigmoid, Softmax, Tanh)
 from dlcc.scratch.models import mlp
 
-torch.set_default_dtype(torch.float64)
+pytestmark = pytest.mark.usefixtures("float64_default")
 F64 = np.float64
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from dlcc.errors import InputError
 from dlcc.scratch.layers import BatchNorm1d, BatchNorm2d, LayerNorm
 
-torch.set_default_dtype(torch.float64)
+pytestmark = pytest.mark.usefixtures("float64_default")
 F64 = np.float64
 
 
