@@ -52,7 +52,9 @@ class Question:
 class Limits:
     test_timeout_s: float = 20.0     # time one test may spend in student code
     total_timeout_s: float = 600.0   # time the whole submission may spend in student code
-    memory_mb: int = 2048            # address space of the sandbox process (RLIMIT_AS)
+    # Address space of the sandbox process (RLIMIT_AS). Importing torch alone maps ~4 GB of
+    # address space (not resident memory), so the default leaves room for it.
+    memory_mb: int = 6144
     processes: int = 64              # processes + threads of the sandbox uid (RLIMIT_NPROC)
     file_size_mb: int = 64           # largest file (or printed output) student code may write
     max_reply_mb: int = 512          # largest value one call may send back
