@@ -19,6 +19,7 @@ if not os.environ.get("DLCC_DATA") and SHARED.is_dir():
     os.environ["DLCC_DATA"] = str(SHARED)
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see dlcc/cli.py
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 

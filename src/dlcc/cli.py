@@ -15,6 +15,10 @@ import importlib
 import os
 import sys
 
+# With more runnable threads than cores (a busy laptop, a shared node), OpenMP threads that
+# spin while waiting made torch 10-30x slower here; passive waiting costs nothing when idle.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from dlcc import __version__
 from dlcc.errors import DlccError
 

@@ -65,3 +65,8 @@ def test_debug_flag_shows_the_traceback():
                           capture_output=True, text=True)
     assert proc.returncode != 0
     assert "Traceback" in proc.stderr
+
+
+def test_resume_without_out_is_refused(capsys):
+    assert main(["run", "digits-mlp-numpy", "--resume"]) == 2
+    assert "--resume needs --out" in capsys.readouterr().err

@@ -29,6 +29,9 @@ def run(args) -> int:
     if not args.recipe:
         print("dlcc run: name a recipe (see `dlcc run --list`)", file=sys.stderr)
         return 2
+    if args.resume and not args.out:
+        print("dlcc run: --resume needs --out DIR, the run directory to continue", file=sys.stderr)
+        return 2
     from dlcc.recipes.config import apply_overrides
     from dlcc.recipes.registry import get_recipe
     from dlcc.recipes.runner import run_recipe

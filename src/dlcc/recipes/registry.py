@@ -40,6 +40,11 @@ class RunContext:
     progress: bool = True          # show progress bars
     resume: bool = False           # continue from the last checkpoint in out_dir
     log: Callable[[str], None] = print
+    # Extra dlcc.train callbacks (e.g. a tuner's pruner) that torch recipes pass to fit().
+    callbacks: list = field(default_factory=list)
+    # False: skip the test split (a tuner selecting on validation evaluates test only once,
+    # for the best config); the recipe then returns no test_* metrics.
+    evaluate_test: bool = True
 
 
 @dataclass
