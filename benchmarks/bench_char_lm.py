@@ -35,6 +35,19 @@ from machine import machine_info  # noqa: E402
 from dlcc.recipes.runner import run_recipe  # noqa: E402
 
 TARGET_LOSS, BASELINE_TIME_S = 1.886, 125.0
+NOTES = """Notes:
+- The machine has 2 cores shared with up to 6 jobs; when it is busy, torch with 2 threads runs
+  about 10x slower than with 1 (its threads wait on each other), so pass --threads 1 then. Wall
+  times of a busy machine are pessimistic and vary with the load; the nanoGPT configuration is
+  re-run in the same script so that char-gpt is compared with it under the same conditions, and
+  CPU time is reported because it depends far less on the load.
+- The GPT's validation loss is over non-overlapping 64-character windows (context 0-63
+  characters, as in training). The LSTM/GRU carry their hidden state through the whole
+  validation text, so every character has the full preceding text as context; their numbers are
+  therefore not a like-for-like comparison of architectures, only of what each recipe achieves
+  in the same wall time.
+- Sampling tokens/s: 500 characters, top-k 5, one at a time (the GPT recomputes its whole
+  context window for every character; there is no key/value cache)."""
 NANOGPT = ["data.batch_size=12", "train.steps=2000", "train.lr=1e-3", "train.min_lr=1e-4",
            "train.warmup_steps=100", "train.eval_every=250"]
 
@@ -96,7 +109,7 @@ def main(argv=None) -> int:
         machine = "\n".join(f"- {k}: {v}" for k, v in info.items())
         args.save.with_suffix(".md").write_text(
             "# Character-level tinyshakespeare (validation = last 10 %, whole text scored)\n\n"
-            f"{text}\n\n{verdict}\n\nMachine (shared with other jobs; load averages show how busy it was):\n"
+            f"{text}\n\n{verdict}\n\n{NOTES}\n\nMachine (shared with other jobs; load averages show how busy it was):\n"
             f"{machine}\n\nCommand: python benchmarks/bench_char_lm.py "
             f"{' '.join(argv if argv is not None else sys.argv[1:])}\n")
         args.save.with_suffix(".json").write_text(json.dumps({"runs": rows, "machine": info,

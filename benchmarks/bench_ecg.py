@@ -39,6 +39,15 @@ from dlcc.recipes.runner import run_recipe  # noqa: E402
 from dlcc.signals import pan_tompkins, xqrs  # noqa: E402
 
 
+NOTES = """Notes:
+- Reference beats: every beat annotation of the record (symbols N L R B A a J S V r F e j n E / f Q ?),
+  the whole 30 minutes (no learning period excluded), for every detector alike.
+- The deep models choose their detection threshold on their validation records
+  (`detect.threshold=auto`); the test records play no part in training or in any choice.
+- Deep-model wall times were measured with 1 torch thread on a 2-core machine shared with other
+  jobs (see the load averages), so they are pessimistic."""
+
+
 def classical(records) -> dict[str, dict[str, dict]]:
     """{"xqrs": {record: scores}, "pan-tompkins": {...}} on lead MLII."""
     out: dict[str, dict] = {"xqrs": {}, "pan-tompkins": {}}
@@ -130,7 +139,7 @@ def main(argv=None) -> int:
     if args.save:
         args.save.parent.mkdir(parents=True, exist_ok=True)
         args.save.with_suffix(".md").write_text(
-            f"{header}{text}\n\nMachine (shared with other jobs; load averages show how busy it was):\n{machine}\n"
+            f"{header}{text}\n\n{NOTES}\n\nMachine (shared with other jobs; load averages show how busy it was):\n{machine}\n"
             f"\nCommand: python benchmarks/bench_ecg.py {' '.join(argv if argv is not None else sys.argv[1:])}\n")
         args.save.with_suffix(".json").write_text(json.dumps(
             {"records": records, "folds": args.folds, "overrides": args.set, "machine": info,

@@ -133,3 +133,20 @@ def test_auto_threshold_comes_from_validation_records():
     assert choose_threshold(0.7, {"v": probs}, truth, 360.0, det) == 0.7
     with pytest.raises(ConfigError, match="not a number or 'auto'"):
         choose_threshold("high", {"v": probs}, truth, 360.0, det)
+
+
+def test_char_rnn_gradient_accumulation_counts_optimizer_steps(tmp_path, capsys):
+    code, out, captured = run(["char-lstm", *TINY_RNN, "train.grad_accum=2"], tmp_path, capsys)
+    assert code == 0, captured.err
+    # 4,096 training characters in 4 rows of 16: 63 windows -> 32 optimizer steps
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 32
+
+
+def test_char_time_budget_must_be_positive(tmp_path, capsys):
+    code, _, captured = run(["char-gpt", *TINY_GPT, "train.max_time_s=-5"], tmp_path, capsys)
+    assert code == 2 and "train.max_time_s must be a positive number" in captured.err
+
+
+def test_char_gpt_single_step_runs(tmp_path, capsys):
+    code, _, captured = run(["char-gpt", *TINY_GPT, "train.steps=1", "train.eval_every=1"], tmp_path, capsys)
+    assert code == 0, captured.err

@@ -196,12 +196,15 @@ def run(cfg: dict, ctx: RunContext, kind: str, name: str) -> dict:
     callbacks, tracker = _tracker_callbacks(cfg, ctx, name)
     callbacks += extra   # no BestModel: a time-limited run must keep its last, most-trained weights
     scheduler, interval = None, "step"
+    if t["max_time_s"] is not None and not float(t["max_time_s"]) > 0:
+        raise ConfigError(f"train.max_time_s must be a positive number of seconds (or null); got {t['max_time_s']}",
+                          fix="e.g. --set train.max_time_s=120")
     if t["max_time_s"]:     # run until the time is up; steps/epochs no longer limit it
         epochs = 10 ** 9
         callbacks.append(TimeBudget(float(t["max_time_s"]), float(t["lr"]), float(t["min_lr"]),
                                     int(t["warmup_steps"])))
-    else:
-        warmup = min(int(t["warmup_steps"]), max(1, epochs * per_epoch - 1))
+    elif epochs * per_epoch > 1:
+        warmup = max(1, min(int(t["warmup_steps"]), epochs * per_epoch - 1))
         scheduler, interval = make_scheduler("warmup_cosine", optimizer, epochs, per_epoch,
                                              warmup_steps=warmup, min_lr=float(t["min_lr"]))
     ctx.log(f"{name}: {sum(p.numel() for p in model.parameters()):,} parameters, vocabulary "

@@ -189,9 +189,10 @@ def run(cfg: dict, ctx: RunContext, kind: str, name: str) -> dict:
     model = build_model(kind, cfg["model"], int(d["n_leads"]), L)
     epochs = int(t["epochs"])
     optimizer = torch.optim.AdamW(decay_groups(model, float(t["weight_decay"])), lr=float(t["lr"]))
-    scheduler, interval = make_scheduler("warmup_cosine", optimizer, epochs, len(train_loader),
-                                         warmup_steps=min(int(t["warmup_steps"]), epochs * len(train_loader) - 1)
-                                         if epochs * len(train_loader) > 1 else None)
+    total = epochs * len(train_loader)
+    scheduler, interval = (make_scheduler("warmup_cosine", optimizer, epochs, len(train_loader),
+                                          warmup_steps=max(1, min(int(t["warmup_steps"]), total - 1)))
+                           if total > 1 else (None, "epoch"))
     callbacks = list(getattr(ctx, "callbacks", None) or [])
     tracker = None
     if ctx.tracker and ctx.tracker != "none":
