@@ -36,11 +36,11 @@ from dlcc.recipes.runner import run_recipe  # noqa: E402
 
 TARGET_LOSS, BASELINE_TIME_S = 1.886, 125.0
 NOTES = """Notes:
-- The machine has 2 cores shared with up to 6 jobs; when it is busy, torch with 2 threads runs
-  about 10x slower than with 1 (its threads wait on each other), so pass --threads 1 then. Wall
-  times of a busy machine are pessimistic and vary with the load; the nanoGPT configuration is
-  re-run in the same script so that char-gpt is compared with it under the same conditions, and
-  CPU time is reported because it depends far less on the load.
+- The load averages under "Machine" show whether other jobs shared the 2 cores (near 2: this
+  benchmark alone). On a busy machine torch with 2 threads can run about 10x slower than with 1
+  (its threads wait on each other), so pass --threads 1 then. The nanoGPT configuration is re-run
+  in the same script so that char-gpt is compared with it under the same conditions, and CPU
+  time is reported because it depends far less on the load.
 - The GPT's validation loss is over non-overlapping 64-character windows (context 0-63
   characters, as in training). The LSTM/GRU carry their hidden state through the whole
   validation text, so every character has the full preceding text as context; their numbers are
@@ -109,7 +109,7 @@ def main(argv=None) -> int:
         machine = "\n".join(f"- {k}: {v}" for k, v in info.items())
         args.save.with_suffix(".md").write_text(
             "# Character-level tinyshakespeare (validation = last 10 %, whole text scored)\n\n"
-            f"{text}\n\n{verdict}\n\n{NOTES}\n\nMachine (shared with other jobs; load averages show how busy it was):\n"
+            f"{text}\n\n{verdict}\n\n{NOTES}\n\nMachine (the load averages show how busy it was):\n"
             f"{machine}\n\nCommand: python benchmarks/bench_char_lm.py "
             f"{' '.join(argv if argv is not None else sys.argv[1:])}\n")
         args.save.with_suffix(".json").write_text(json.dumps({"runs": rows, "machine": info,

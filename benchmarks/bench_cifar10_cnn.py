@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_info, machine_markdown  # noqa: E402
+from machine import LOAD_NOTE, machine_info, machine_markdown  # noqa: E402
 
 import torch  # noqa: E402
 
@@ -79,8 +79,7 @@ def main() -> None:
         "",
         *rows,
         "",
-        f"Load average (1, 5, 15 min): start {load['start']}, end {load['end']}. The machine is shared: a "
-        "load above the core count means the run got only part of the CPU, so times are pessimistic.",
+        f"Load average (1, 5, 15 min): start {load['start']}, end {load['end']}. " + LOAD_NOTE,
         "",
         "Machine:",
         machine_markdown(),

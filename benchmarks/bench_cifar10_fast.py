@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_info, machine_markdown  # noqa: E402
+from machine import LOAD_NOTE, machine_info, machine_markdown  # noqa: E402
 
 from dlcc.recipes.runner import run_recipe  # noqa: E402
 
@@ -119,7 +119,7 @@ def main() -> None:
         "",
         "Load average (1, 5, 15 min) at the start and after each run: "
         + "; ".join(f"{k} {v}" for k, v in load.items())
-        + ". The machine is shared: a load above the core count means the runs got only part of the CPU.",
+        + ". " + LOAD_NOTE,
         "",
         f"Curves: {args.name}.png. Overrides: " + "; ".join(f"{k}: {' '.join(r['overrides'])}" for k, r in results.items()),
         "",

@@ -1,7 +1,7 @@
 """R-peak detection on held-out MIT-BIH records: deep taggers vs XQRS vs Pan–Tompkins.
 
     python benchmarks/bench_ecg.py [--models transformer,gru,tcn] [--folds 0|4] [--threads 2]
-                                   [--set key=value ...] [--save benchmarks/results/ecg_rpeak]
+                                   [--set key=value ...] [--ensemble] [--save benchmarks/results/ecg_rpeak]
 
 All detectors are scored in this one script on the same records with the same metric
 (`dlcc.metrics.events`: one-to-one matching within ±150 ms; Se, +P, F1 pooled over records).
@@ -10,6 +10,8 @@ All detectors are scored in this one script on the same records with the same me
 - `--folds 4`: 4-fold cross-validation by record over all 16 records: each record is tested by
   a model that never saw it (per fold: test = every 4th record, validation = 2 of the rest).
   Four trainings per model: slow.
+- `--ensemble`: also score the mean of the models' per-sample probabilities (threshold again
+  chosen on the validation records): a deep ensemble, no extra training.
 
 The deep models are the recipes `ecg-rpeak-<model>` run through `dlcc.recipes.runner` (their
 per_record.json is read back); XQRS (`wfdb.processing.XQRS`) and our Pan–Tompkins run on lead
@@ -44,8 +46,8 @@ NOTES = """Notes:
   the whole 30 minutes (no learning period excluded), for every detector alike.
 - The deep models choose their detection threshold on their validation records
   (`detect.threshold=auto`); the test records play no part in training or in any choice.
-- Deep-model wall times were measured with 1 torch thread on a 2-core machine shared with other
-  jobs (see the load averages), so they are pessimistic."""
+- Deep-model wall times depend on the torch threads (`--threads`) and on other jobs sharing the
+  2 cores: the load averages under "Machine" show how busy it was (near 2: this benchmark alone)."""
 
 
 def classical(records) -> dict[str, dict[str, dict]]:
@@ -89,6 +91,30 @@ def deep(model: str, splits, overrides: list[str], work: Path) -> tuple[dict, fl
     return per, time.perf_counter() - start
 
 
+def ensemble(models: list[str], splits, work: Path) -> dict:
+    """Per-record test scores of the mean probability of `models` (their runs saved probs.npz):
+    the threshold is chosen on each fold's validation records, exactly as the recipes do."""
+    import numpy as np
+
+    from dlcc.metrics.events import evaluate_records
+    from dlcc.recipes.ecg_rpeak import BASE, choose_threshold, triggers
+
+    det = BASE["detect"]
+    per: dict[str, dict] = {}
+    for i, (_, val, test) in enumerate(splits):
+        saved = [np.load(work / f"{m}-fold{i}" / "probs.npz") for m in models]
+        truth = {r.name: r.r_peaks for r in load_mitbih(val + test)}
+        mean = {split: {r: np.mean([s[f"{split}/{r}"] for s in saved], axis=0) for r in names}
+                for split, names in (("val", val), ("test", test))}
+        fs = 360.0
+        threshold = choose_threshold("auto", mean["val"], {r: truth[r] for r in val}, fs, det)
+        found = triggers(mean["test"], fs, threshold, float(det["min_distance_s"]))
+        scores, _ = evaluate_records({r: truth[r] for r in test}, found, fs, float(det["tolerance_s"]))
+        per.update(scores)
+        print(f"ensemble fold {i}: threshold {threshold}", flush=True)
+    return per
+
+
 def table(results: dict[str, dict], records: list[str], times: dict[str, float]) -> str:
     names = list(results)
     lines = ["| record | beats | " + " | ".join(f"{n} F1" for n in names) + " |",
@@ -111,6 +137,8 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="recipe override for every deep model, e.g. train.epochs=5")
+    parser.add_argument("--ensemble", action="store_true",
+                        help="also score the mean probability of all --models (an ensemble)")
     parser.add_argument("--save", type=Path, default=None, help="write <save>.md and <save>.json")
     parser.add_argument("--work", type=Path, default=None, help="run directories (default: a temp dir)")
     args = parser.parse_args(argv)
@@ -124,8 +152,14 @@ def main(argv=None) -> int:
     results = classical(load_mitbih(records))
     times = {name: sum(v["time_s"] for v in res.values()) for name, res in results.items()}
     print(f"classical detectors done in {time.perf_counter() - start:.0f} s", flush=True)
-    for model in [m for m in args.models.split(",") if m]:
-        results[model], times[model] = deep(model, splits, args.set, work)
+    models = [m for m in args.models.split(",") if m]
+    overrides = [*args.set, "detect.save_probs=true"] if args.ensemble else args.set
+    for model in models:
+        results[model], times[model] = deep(model, splits, overrides, work)
+    if args.ensemble and len(models) > 1:
+        name = "ensemble (" + " + ".join(models) + ")"
+        results[name] = ensemble(models, splits, work)
+        times[name] = sum(times[m] for m in models)
 
     text = table(results, records, times)
     info = {**machine_info(), "load_average_before": load_before, "load_average_after": os.getloadavg()}
@@ -139,7 +173,7 @@ def main(argv=None) -> int:
     if args.save:
         args.save.parent.mkdir(parents=True, exist_ok=True)
         args.save.with_suffix(".md").write_text(
-            f"{header}{text}\n\n{NOTES}\n\nMachine (shared with other jobs; load averages show how busy it was):\n{machine}\n"
+            f"{header}{text}\n\n{NOTES}\n\nMachine (the load averages show how busy it was):\n{machine}\n"
             f"\nCommand: python benchmarks/bench_ecg.py {' '.join(argv if argv is not None else sys.argv[1:])}\n")
         args.save.with_suffix(".json").write_text(json.dumps(
             {"records": records, "folds": args.folds, "overrides": args.set, "machine": info,

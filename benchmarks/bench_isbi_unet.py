@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_info, machine_markdown  # noqa: E402
+from machine import LOAD_NOTE, machine_info, machine_markdown  # noqa: E402
 
 from dlcc.recipes.runner import run_recipe  # noqa: E402
 
@@ -69,8 +69,7 @@ def main() -> None:
         "",
         f"Figure: {args.name}_predictions.png (image | mask | probability | errors).",
         "",
-        f"Load average (1, 5, 15 min): start {load['start']}, end {load['end']}. The machine is shared: a "
-        "load above the core count means the run got only part of the CPU, so times are pessimistic.",
+        f"Load average (1, 5, 15 min): start {load['start']}, end {load['end']}. " + LOAD_NOTE,
         "",
         "Machine:",
         machine_markdown(),

@@ -38,3 +38,6 @@ def machine_info() -> dict:
 def machine_markdown() -> str:
     info = machine_info()
     return "\n".join(f"- {k}: {v}" for k, v in info.items())
+
+LOAD_NOTE = ("A load average near the core count is this benchmark alone; above it, other jobs shared "
+             "the CPU and the times are pessimistic.")

@@ -70,3 +70,18 @@ def test_debug_flag_shows_the_traceback():
 def test_resume_without_out_is_refused(capsys):
     assert main(["run", "digits-mlp-numpy", "--resume"]) == 2
     assert "--resume needs --out" in capsys.readouterr().err
+
+
+def test_set_takes_several_overrides_at_once_and_repeats(capsys):
+    import yaml
+
+    code = main(["run", "digits-mlp-numpy", "--show", "--set", "epochs=3", "batch_size=16", "--set", "seed=5"])
+    assert code == 0
+    shown = yaml.safe_load(capsys.readouterr().out)
+    assert (shown["epochs"], shown["batch_size"], shown["seed"]) == (3, 16, 5)
+
+
+def test_set_with_an_unknown_key_names_it(capsys):
+    code = main(["run", "digits-mlp-numpy", "--show", "--set", "epochs=3", "epochz=4"])
+    err = capsys.readouterr().err
+    assert code == 2 and "epochz" in err and "Traceback" not in err

@@ -46,3 +46,18 @@ def test_default_run_dirs_are_unique(tmp_path):
     a = make_run_dir(None, "demo", root=tmp_path)
     b = make_run_dir(None, "demo", root=tmp_path)
     assert a != b and a.parent == b.parent == tmp_path
+
+
+def test_plot_history_takes_trainer_rows_and_numpy_columns(tmp_path):
+    from matplotlib.image import imread
+
+    from dlcc.utils.plots import _as_columns, plot_history
+
+    rows = [{"epoch": 1, "train_loss": 2.0, "train_accuracy": 0.3},
+            {"epoch": 2, "train_loss": 1.5, "val_loss": 1.7, "train_accuracy": 0.5, "val_accuracy": 0.45}]
+    assert _as_columns(rows)["val_loss"] == [None, 1.7] and _as_columns(rows)["epoch"] == [1, 2]
+    columns = {"train_loss": [2.0, 1.5, 1.2], "val_loss": [2.1, 1.6, 1.4]}
+    assert _as_columns(columns)["epoch"] == [1, 2, 3]
+    wide = plot_history(rows, tmp_path / "a" / "rows.png", title="rows")
+    narrow = plot_history(columns, tmp_path / "columns.png")
+    assert imread(wide).shape[1] == 1000 and imread(narrow).shape[1] == 500   # accuracy panel only when present

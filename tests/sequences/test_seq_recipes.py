@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from dlcc.cli import main
@@ -68,8 +69,12 @@ def test_missing_corpus_file(tmp_path, capsys):
 
 @pytest.mark.parametrize("kind", ["transformer", "gru", "tcn"])
 def test_ecg_recipes_on_synthetic_records(kind, tmp_path, capsys):
-    code, out, captured = run([f"ecg-rpeak-{kind}", *TINY_ECG, *ECG_MODELS[kind]], tmp_path, capsys)
+    code, out, captured = run([f"ecg-rpeak-{kind}", *TINY_ECG, *ECG_MODELS[kind], "detect.save_probs=true"],
+                              tmp_path, capsys)
     assert code == 0, captured.err
+    probs = np.load(out / "probs.npz")
+    assert sorted(probs.files) == ["test/syn2", "val/syn1"]
+    assert probs["test/syn2"].shape == (20 * 360,) and 0 <= probs["test/syn2"].min() <= probs["test/syn2"].max() <= 1
     metrics = json.loads((out / "metrics.json").read_text())
     for key in ("test_f1", "test_sensitivity", "test_ppv", "test_loss", "val_loss", "val_f1"):
         assert metrics[key] is not None, key

@@ -183,3 +183,31 @@ def test_augmented_chunks_change_the_signal_not_the_targets(synthetic):
     (x1, y1), (x2, y2) = plain[0], augmented[0]
     torch.testing.assert_close(y1, y2)            # same start, same soft targets
     assert not torch.allclose(x1, x2)
+
+
+def test_random_chunks_resume_exactly_from_a_checkpoint(synthetic, tmp_path):
+    """The chunk RNG is saved in the training checkpoint: training 1 epoch, then resuming to 3,
+    ends with the same weights as 3 epochs in one go (chunks and augmentation drawn alike)."""
+    from dlcc.models.tcn import TCN
+    from dlcc.train import fit
+
+    prepared = prepare_record(record(*synthetic), 2)
+
+    def train(out, epochs, resume=False):
+        torch.manual_seed(0)
+        ds = ECGChunks([prepared], 128, 4.0, "random", 8, seed=3, augment=True)
+        loader = torch.utils.data.DataLoader(ds, batch_size=4, shuffle=True,
+                                             generator=torch.Generator().manual_seed(0))
+        model = TCN(2, 4, 2, 3, 0.0, True)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        trainer = fit(model, loader, None, torch.nn.functional.binary_cross_entropy_with_logits, opt, epochs,
+                      metrics={}, out_dir=out, resume=resume, progress=False, config={"run": "ecg"})
+        return trainer.model.state_dict()
+
+    whole = train(tmp_path / "whole", 3)
+    train(tmp_path / "part", 1)
+    np.random.seed(123)   # the chunk RNG is the dataset's own: the global one must not matter
+    resumed = train(tmp_path / "part", 3, resume=True)
+    assert all(torch.equal(whole[k], resumed[k]) for k in whole)
+    state = torch.load(tmp_path / "part" / "checkpoints" / "last.pt", weights_only=True)
+    assert "rng" in state["datasets"]["train"]

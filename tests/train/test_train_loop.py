@@ -80,6 +80,21 @@ def test_a_callback_can_stop_training_mid_epoch_and_between_epochs():
     assert trainer.stop_reason == "enough"
 
 
+def test_epochs_none_runs_until_a_callback_stops_and_logs_no_limit():
+    train, val = loaders(n=128, batch_size=32)      # 3 steps per epoch
+    model = small_model()
+    lines = []
+
+    def stop_at_epoch_4(trainer, epoch, metrics):
+        if epoch == 4:
+            trainer.should_stop, trainer.stop_reason = True, "time is up"
+
+    trainer = fit(model, train, val, nn.CrossEntropyLoss(), _sgd(model), epochs=None, device="cpu",
+                  callbacks=[LambdaCallback(on_epoch_end=stop_at_epoch_4)], progress=False, log=lines.append)
+    assert len(trainer.history) == 4 and trainer.global_step == 12
+    assert lines[0].startswith("epoch 1  ") and lines[3].startswith("epoch 4  ") and lines[-1] == "time is up"
+
+
 def test_gradient_accumulation_equals_the_big_batch_gradient():
     """4 micro-batches of 8 with accumulation == one batch of 32, weights after the step."""
     x, y = blobs(32)

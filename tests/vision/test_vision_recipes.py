@@ -83,6 +83,7 @@ def test_cifar10_fast_learns_on_a_real_slice(tmp_path, capsys, real_cifar_slice)
     assert code == 0, err
     m = _metrics(out)
     assert m["steps"] == 48 and m["test_tta"] == "flip" and len(m["test_curve"]) == 6
+    assert 0 <= m["test_accuracy_no_tta"] <= 1
     assert m["test_accuracy"] > 0.2            # 10 classes, 400 training images: chance is 0.1
     assert "val_accuracy" not in m             # no validation split by default (as airbench)
     assert (out / "confusion.png").exists() and (out / "top_losses.png").exists()

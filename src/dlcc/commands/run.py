@@ -59,8 +59,8 @@ def register(sub) -> None:
     p.add_argument("recipe", nargs="?", help="recipe name")
     p.add_argument("--list", action="store_true", help="list recipes and their data")
     p.add_argument("--show", action="store_true", help="print the merged config and exit")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a setting, e.g. --set epochs=5 (repeatable)")
+    p.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="override settings, e.g. --set epochs=5 batch_size=64 (repeatable)")
     p.add_argument("--out", metavar="DIR", help="run directory (default runs/<recipe>-<time>)")
     p.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N, mps")
     p.add_argument("--seed", type=int, help="random seed (overrides the recipe's)")

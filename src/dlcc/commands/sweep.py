@@ -160,7 +160,7 @@ def register(sub) -> None:
                    help="stop poor trials early, per epoch (default: none, or hyperband for a wandb early_terminate)")
     p.add_argument("--out", metavar="DIR", help="sweep directory (default runs/sweep-<recipe>-<time>); "
                    "an existing sweep directory is resumed")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+    p.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                    help="fix a setting for every trial, e.g. --set epochs=5 (repeatable)")
     p.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N, mps")
     p.add_argument("--tracker", default="none", help="tracker for each trial: tb, mlflow, wandb, jsonl, none")

@@ -122,9 +122,13 @@ def test_report(model: nn.Module, loaders: dict, out_dir, tta: bool, top_k: int,
         plot_top_losses(np.asarray(loaders["test_images"])[idx.numpy()], targets[idx].tolist(),
                         logits[idx].argmax(1).tolist(), values.tolist(),
                         probs[torch.arange(len(idx)), targets[idx]].tolist(), classes, out_dir / "top_losses.png")
-    return {"test_accuracy": float((logits.argmax(1) == targets).double().mean()),
-            "test_loss": float(losses.mean()),
-            "test_per_class_accuracy": {c: round(float(a), 4) for c, a in zip(classes, per_class)}}
+    report = {"test_accuracy": float((logits.argmax(1) == targets).double().mean()),
+              "test_loss": float(losses.mean()),
+              "test_per_class_accuracy": {c: round(float(a), 4) for c, a in zip(classes, per_class)}}
+    if tta:   # what the mirror images add (one more pass over the test set)
+        plain, _ = predict_logits(model, loaders["test"], False)
+        report["test_accuracy_no_tta"] = float((plain.argmax(1) == targets).double().mean())
+    return report
 
 
 def build_schedule(cfg: dict, optimizer, steps_per_epoch: int):

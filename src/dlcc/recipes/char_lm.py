@@ -200,7 +200,7 @@ def run(cfg: dict, ctx: RunContext, kind: str, name: str) -> dict:
         raise ConfigError(f"train.max_time_s must be a positive number of seconds (or null); got {t['max_time_s']}",
                           fix="e.g. --set train.max_time_s=120")
     if t["max_time_s"]:     # run until the time is up; steps/epochs no longer limit it
-        epochs = 10 ** 9
+        epochs = None   # no epoch limit: TimeBudget stops the run
         callbacks.append(TimeBudget(float(t["max_time_s"]), float(t["lr"]), float(t["min_lr"]),
                                     int(t["warmup_steps"])))
     elif epochs * per_epoch > 1:

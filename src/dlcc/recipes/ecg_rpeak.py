@@ -15,7 +15,9 @@ in overlapping windows, peaks are picked (threshold, local maximum, 200 ms minim
 
 Writes: metrics.json (`test_f1`, `test_sensitivity`, `test_ppv`, `test_loss`, `val_loss`,
 `val_f1`, ...), per_record.json, ecg_test_<record>.png (leads with true and detected
-triggers), history.png, checkpoints/.
+triggers), history.png, checkpoints/, and with `detect.save_probs=true` probs.npz (the
+per-sample probabilities `[T]` of every validation and test record, keys "val/<record>" and
+"test/<record>").
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ BASE = {
              "sigma": 8.0, "augment": True, "synthetic": {"records": 6, "seconds": 60}},
     "train": {"epochs": 10, "batch_size": 32, "lr": 1e-3, "weight_decay": 0.01, "warmup_steps": 50,
               "clip_grad_norm": 1.0},
-    "detect": {"threshold": "auto", "min_distance_s": 0.2, "tolerance_s": 0.15, "hop": 512},
+    "detect": {"threshold": "auto", "min_distance_s": 0.2, "tolerance_s": 0.15, "hop": 512, "save_probs": False},
     "plots": {"records": 4, "seconds": 10},
 }
 
@@ -217,7 +219,11 @@ def run(cfg: dict, ctx: RunContext, kind: str, name: str) -> dict:
     val_truth = {r.name: r.r_peaks for r in prep["val"]}
     threshold = choose_threshold(det["threshold"], val_probs, val_truth, fs, det)
     _, val_scores = evaluate_records(val_truth, triggers(val_probs, fs, threshold, dist), fs, tol)
-    found = triggers(record_probs(model, prep["test"], L, hop, device), fs, threshold, dist)
+    test_probs = record_probs(model, prep["test"], L, hop, device)
+    found = triggers(test_probs, fs, threshold, dist)
+    if det["save_probs"]:   # for re-thresholding and ensembles (benchmarks/bench_ecg.py --ensemble)
+        np.savez_compressed(ctx.out_dir / "probs.npz", **{f"val/{k}": v for k, v in val_probs.items()},
+                            **{f"test/{k}": v for k, v in test_probs.items()})
     truth = {r.name: r.r_peaks for r in prep["test"]}
     per_record, overall = evaluate_records(truth, found, fs, tol)
     write_json(ctx.out_dir / "per_record.json", {"test": per_record, "overall": overall})

@@ -13,6 +13,7 @@ spike would not.
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -106,6 +107,14 @@ class ECGChunks(Dataset):
         if mode == "tiled":
             self.index = [(i, s) for i, r in enumerate(self.records)
                           for s in self._tile_starts(len(r.signal))]
+
+    def state_dict(self) -> dict[str, str]:
+        """The position of the chunk-drawing RNG (saved in training checkpoints, so a resumed run
+        draws the same chunks and augmentations as an uninterrupted one)."""
+        return {"rng": json.dumps(self.rng.bit_generator.state)}
+
+    def load_state_dict(self, state: dict[str, str]) -> None:
+        self.rng.bit_generator.state = json.loads(state["rng"])
 
     def _tile_starts(self, n: int) -> list[int]:
         starts = list(range(0, n - self.chunk_length + 1, self.chunk_length))

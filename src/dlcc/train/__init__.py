@@ -18,7 +18,7 @@ from dlcc.train.data import TensorBatches, make_loader, split_indices
 from dlcc.train.evaluate import accuracy, evaluate, predict
 from dlcc.train.loop import Trainer, fit
 from dlcc.train.lr_finder import LRFinderResult, LRRangeTest, lr_find
-from dlcc.train.plots import plot_history
+from dlcc.utils.plots import plot_history
 from dlcc.train.schedules import SCHEDULES, make_scheduler
 
 __all__ = [

@@ -15,12 +15,14 @@ or last finished, `trainer.global_step` the number of optimizer steps taken.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -116,7 +118,7 @@ class Trainer:
         self.log = log
 
         self.epoch = 0            # last epoch started (1-based); 0 before training
-        self.epochs = 0           # the epoch count of the current fit
+        self.epochs: int | None = 0  # the epoch count of the current fit (None: no limit)
         self.global_step = 0      # optimizer steps taken
         self.history: list[dict[str, float]] = []
         self.should_stop = False
@@ -125,16 +127,20 @@ class Trainer:
         self.val_loader = None
 
     # ----------------------------------------------------------------------------- running
-    def fit(self, train_loader: Iterable, val_loader: Iterable | None, epochs: int) -> list[dict]:
+    def fit(self, train_loader: Iterable, val_loader: Iterable | None, epochs: int | None) -> list[dict]:
         """Train until `epochs` epochs are done (counting epochs of a resumed run) or a callback
-        stops it. Returns the history: one metrics dict per epoch."""
-        if int(epochs) < 1:
+        stops it; `epochs=None` has no epoch limit (a callback, e.g. a time budget, must stop
+        it). Returns the history: one metrics dict per epoch."""
+        if epochs is not None and int(epochs) < 1:
             raise ConfigError(f"epochs must be >= 1, got {epochs}", fix="e.g. --set epochs=10")
-        self.train_loader, self.val_loader, self.epochs = train_loader, val_loader, int(epochs)
+        self.train_loader, self.val_loader = train_loader, val_loader
+        self.epochs = None if epochs is None else int(epochs)
         self.should_stop, self.stop_reason = False, None
         self._call("on_fit_start")  # a Checkpointer with resume=True restores state here
         bars = _bars_enabled(self.progress)
-        epoch_bar = tqdm(range(self.epoch + 1, self.epochs + 1), desc="epochs", disable=not bars,
+        remaining = (itertools.count(self.epoch + 1) if self.epochs is None
+                     else range(self.epoch + 1, self.epochs + 1))
+        epoch_bar = tqdm(remaining, desc="epochs", disable=not bars,
                          initial=self.epoch, total=self.epochs, dynamic_ncols=True)
         for epoch in epoch_bar:
             if self.should_stop:  # e.g. resumed from a run that had stopped early
@@ -256,7 +262,7 @@ class Trainer:
     def _log_epoch(self, metrics: dict, bars: bool) -> None:
         if self.log is None:
             return
-        parts = [f"epoch {metrics['epoch']}/{self.epochs}"]
+        parts = [f"epoch {metrics['epoch']}" + ("" if self.epochs is None else f"/{self.epochs}")]
         parts += [f"{k} {v:.4f}" for k, v in metrics.items() if k.endswith(("loss", "accuracy"))]
         parts += [f"lr {metrics['lr']:.3g}", f"{metrics['time_s']:.1f}s"]
         line = "  ".join(parts)
@@ -276,12 +282,23 @@ class Trainer:
             keys.append((name if counts[name] == 1 else f"{name}#{counts[name]}", cb))
         return keys
 
+    def _stateful_datasets(self) -> list[tuple[str, Any]]:
+        """The loaders' datasets that draw their own random numbers (e.g. random ECG chunks) and
+        so have `state_dict()` / `load_state_dict()`, to be saved with the checkpoint."""
+        found = []
+        for name, loader in (("train", self.train_loader), ("val", self.val_loader)):
+            dataset = getattr(loader, "dataset", None)
+            if callable(getattr(dataset, "state_dict", None)) and callable(getattr(dataset, "load_state_dict", None)):
+                found.append((name, dataset))
+        return found
+
     def state_dict(self) -> dict:
         """Everything needed to continue exactly where training is now (weights-only-safe)."""
         loaders = {}
         for name, loader in (("train", self.train_loader), ("val", self.val_loader)):
             generator = getattr(loader, "generator", None)
             loaders[name] = generator.get_state() if isinstance(generator, torch.Generator) else None
+        datasets = {name: dataset.state_dict() for name, dataset in self._stateful_datasets()}
         callbacks = {}
         for key, cb in self._callback_keys():
             state = cb.state_dict()
@@ -294,7 +311,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
-            "rng": capture_rng_state(), "loaders": loaders, "callbacks": callbacks,
+            "rng": capture_rng_state(), "loaders": loaders, "datasets": datasets, "callbacks": callbacks,
             "history": [dict(h) for h in self.history], "stop_reason": self.stop_reason,
             "config": self.config, "torch_version": str(torch.__version__),
         }
@@ -325,6 +342,9 @@ class Trainer:
             generator = getattr(loader, "generator", None)
             if isinstance(generator, torch.Generator) and state["loaders"].get(name) is not None:
                 generator.set_state(state["loaders"][name])
+        for name, dataset in self._stateful_datasets():
+            if name in state.get("datasets", {}):
+                dataset.load_state_dict(state["datasets"][name])
         restore_rng_state(state["rng"])
         self.epoch, self.global_step = int(state["epoch"]), int(state["global_step"])
         self.history = [dict(h) for h in state["history"]]
@@ -361,7 +381,7 @@ def _config_diff(old: dict, new: dict) -> str:
 
 
 def fit(model: nn.Module, train_loader: Iterable, val_loader: Iterable | None, loss_fn: Callable,
-        optimizer: torch.optim.Optimizer, epochs: int, *, scheduler=None,
+        optimizer: torch.optim.Optimizer, epochs: int | None, *, scheduler=None,
         scheduler_interval: str = "epoch", callbacks: Sequence[Callback] = (),
         device: str | torch.device = "auto", grad_accum_steps: int = 1,
         clip_grad_norm: float | None = None, amp: str = "auto",

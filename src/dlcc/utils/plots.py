@@ -1,32 +1,47 @@
-"""Training curves as PNG: loss and accuracy per epoch, train vs validation."""
+"""Training curves as one PNG: loss (left) and accuracy (right, when present) per epoch, train
+vs validation."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
-def plot_history(history: dict, path: str | Path, title: str = "") -> Path:
-    """Save loss (left) and accuracy (right, when present) curves per epoch.
+def _as_columns(history: Mapping | Sequence[Mapping]) -> dict[str, list]:
+    """A history as lists by key: `Trainer.history` (a list of per-epoch dicts, keys may be
+    missing in some epochs) or already a dict of lists (the NumPy engine's `fit`)."""
+    if isinstance(history, Mapping):
+        columns = {k: list(v) for k, v in history.items()}
+        n = max((len(v) for v in columns.values()), default=0)
+        columns.setdefault("epoch", list(range(1, n + 1)))
+        return columns
+    keys = {k for row in history for k in row}
+    columns = {k: [row.get(k) for row in history] for k in keys}
+    columns["epoch"] = [row.get("epoch", i + 1) for i, row in enumerate(history)]
+    return columns
+
+
+def plot_history(history: Mapping | Sequence[Mapping], path: str | Path, title: str = "") -> Path:
+    """Save the curves of "train_loss", "val_loss", "train_accuracy", "val_accuracy" (any subset).
 
     Args:
-        history: lists keyed "train_loss", "val_loss", "train_accuracy", "val_accuracy"
-            (any subset), optionally "epoch" for the x axis.
-        path: the PNG to write.
+        history: a list of per-epoch dicts with "epoch" (`Trainer.history`), or a dict of
+            per-epoch lists (optionally with "epoch").
+        path: the PNG to write (parent folders are created).
+    Returns the PNG path.
     """
-    import matplotlib
+    from matplotlib.figure import Figure  # no pyplot: works without a display and in threads
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    has_acc = any(k in history for k in ("train_accuracy", "val_accuracy"))
-    fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5, 3.6))
-    axes = axes if has_acc else [axes]
-    for ax, metric in zip(axes, ("loss", "accuracy")):
-        for split, colour in (("train", "tab:red"), ("val", "tab:blue")):
-            values = history.get(f"{split}_{metric}")
-            if values:
-                epochs = history.get("epoch") or list(range(1, len(values) + 1))
-                ax.plot(epochs[: len(values)], values, color=colour, marker=".", label=split)
+    columns = _as_columns(history)
+    panels = ["loss"] + (["accuracy"] if any(columns.get(f"{s}_accuracy") for s in ("train", "val")) else [])
+    fig = Figure(figsize=(5 * len(panels), 3.8))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, metric in zip(axes, panels):
+        for split, style in (("train", "-"), ("val", "--")):
+            values = columns.get(f"{split}_{metric}") or []
+            if any(v is not None for v in values):
+                ax.plot(columns["epoch"][: len(values)], [float("nan") if v is None else v for v in values],
+                        style, marker="o", ms=3, label=split)
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
@@ -35,6 +50,6 @@ def plot_history(history: dict, path: str | Path, title: str = "") -> Path:
         fig.suptitle(title)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
     return path
