@@ -27,6 +27,12 @@ def run(args) -> int:
     if args.list:
         return _list(args.json)
     if not args.recipe:
+        # `dlcc run --set epochs=3 RECIPE`: --set takes several values, so it swallowed the name
+        names = [value for value in args.set if "=" not in value]
+        if len(names) == 1:
+            args.recipe = names[0]
+            args.set = [value for value in args.set if "=" in value]
+    if not args.recipe:
         print("dlcc run: name a recipe (see `dlcc run --list`)", file=sys.stderr)
         return 2
     if args.resume and not args.out:

@@ -33,7 +33,8 @@ def plot_history(history: Mapping | Sequence[Mapping], path: str | Path, title: 
     from matplotlib.figure import Figure  # no pyplot: works without a display and in threads
 
     columns = _as_columns(history)
-    panels = ["loss"] + (["accuracy"] if any(columns.get(f"{s}_accuracy") for s in ("train", "val")) else [])
+    has_accuracy = any(v is not None for s in ("train", "val") for v in columns.get(f"{s}_accuracy", []))
+    panels = ["loss"] + (["accuracy"] if has_accuracy else [])
     fig = Figure(figsize=(5 * len(panels), 3.8))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, metric in zip(axes, panels):
