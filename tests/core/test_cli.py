@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import yaml
+
 from dlcc.cli import main
 
 
@@ -72,22 +74,16 @@ def test_resume_without_out_is_refused(capsys):
     assert "--resume needs --out" in capsys.readouterr().err
 
 
-def yaml_load(text: str):
-    import yaml
-
-    return yaml.safe_load(text)
-
-
 def test_set_takes_several_overrides_at_once_and_repeats(capsys):
     code = main(["run", "digits-mlp-numpy", "--show", "--set", "epochs=3", "batch_size=16", "--set", "seed=5"])
     assert code == 0
-    shown = yaml_load(capsys.readouterr().out)
+    shown = yaml.safe_load(capsys.readouterr().out)
     assert (shown["epochs"], shown["batch_size"], shown["seed"]) == (3, 16, 5)
 
 
 def test_recipe_name_after_set_is_still_the_recipe(capsys):
     assert main(["run", "--set", "epochs=3", "batch_size=16", "digits-mlp-numpy", "--show"]) == 0
-    shown = yaml_load(capsys.readouterr().out)
+    shown = yaml.safe_load(capsys.readouterr().out)
     assert (shown["epochs"], shown["batch_size"]) == (3, 16)
 
 
