@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -23,7 +22,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import LOAD_NOTE, machine_info, machine_markdown  # noqa: E402
+from machine import LOAD_NOTE, loadavg, machine_info, machine_markdown  # noqa: E402
 
 from dlcc.models import get_model  # noqa: E402
 
@@ -52,7 +51,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=4)
     args = parser.parse_args()
-    rows, results, load = [], {}, {"start": os.getloadavg()}
+    rows, results, load = [], {}, {"start": loadavg()}
     for name, (batch, kwargs) in NETS.items():
         torch.manual_seed(0)
         model = get_model(name, **kwargs).train()
@@ -77,7 +76,7 @@ def main() -> None:
         "|---|---:|---:|---:|---:|",
         *rows,
         "",
-        f"Load average (1, 5, 15 min): start {load['start']}, end {os.getloadavg()}. {LOAD_NOTE}",
+        f"Load average (1, 5, 15 min): start {load['start']}, end {loadavg()}. {LOAD_NOTE}",
         "",
         "Machine:",
         machine_markdown(),

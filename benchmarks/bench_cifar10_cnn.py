@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import LOAD_NOTE, machine_info, machine_markdown  # noqa: E402
+from machine import LOAD_NOTE, loadavg, machine_info, machine_markdown  # noqa: E402
 
 import torch  # noqa: E402
 
@@ -29,13 +28,6 @@ from dlcc.recipes.runner import run_recipe  # noqa: E402
 from dlcc.utils.io import read_yaml  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def loadavg() -> list[float]:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return []
 
 
 def main() -> None:

@@ -29,18 +29,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import LOAD_NOTE, machine_info, machine_markdown  # noqa: E402
+from machine import LOAD_NOTE, loadavg, machine_info, machine_markdown  # noqa: E402
 
 from dlcc.recipes.runner import run_recipe  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def loadavg() -> list[float]:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return []
 
 
 def plot(curves: dict, path: Path, budget: float) -> None:

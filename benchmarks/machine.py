@@ -18,6 +18,14 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def loadavg() -> list[float]:
+    """The 1, 5 and 15 minute load averages, rounded ([] where the OS has none)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
 def machine_info() -> dict:
     import numpy
     import torch

@@ -93,12 +93,8 @@ def train_classifier(cfg: dict, ctx: RunContext, model: nn.Module, loaders: dict
     if int(stop_cfg.get("patience", 0)) > 0:
         callbacks.append(EarlyStopping(cfg["select"], patience=int(stop_cfg["patience"]),
                                        min_delta=float(stop_cfg.get("min_delta", 0.0)), mode=mode))
-    tracker = None
-    if ctx.tracker and ctx.tracker != "none":
-        from dlcc.track import TrackerCallback, make_tracker
-
-        tracker = make_tracker(ctx.tracker, ctx.out_dir, ctx.out_dir.name, cfg)
-        callbacks.append(TrackerCallback(tracker, log_params=False))
+    tracker, tracking = ctx.open_tracker(cfg, log_params=False)
+    callbacks += tracking
     callbacks.extend(ctx.callbacks)
 
     clip = float(cfg.get("clip_grad_norm", 0.0)) or None

@@ -175,12 +175,8 @@ def train_classifier(cfg: dict, ctx: RunContext, model: nn.Module, loaders: dict
             all_callbacks.append(EarlyStopping(cfg["select"], patience=patience,
                                                min_delta=float(cfg["early_stopping"].get("min_delta", 0.0)),
                                                mode=mode))
-    tracker = None
-    if ctx.tracker and ctx.tracker != "none":
-        from dlcc.track import TrackerCallback, make_tracker
-
-        tracker = make_tracker(ctx.tracker, ctx.out_dir, ctx.out_dir.name, cfg)
-        all_callbacks.append(TrackerCallback(tracker, log_params=False))
+    tracker, tracking = ctx.open_tracker(cfg, log_params=False)
+    all_callbacks += tracking
     all_callbacks.extend(ctx.callbacks)
     n_params = sum(p.numel() for p in model.parameters())
     ctx.log(f"{title}: {n_params:,} parameters, {len(loaders['train'])} batches of {cfg['batch_size']} "

@@ -229,12 +229,8 @@ def train_segmentation(cfg: dict, ctx: RunContext, splits: dict[str, list[Pair]]
         if int(cfg["early_stopping"]["patience"]) > 0:
             callbacks.append(EarlyStopping(select, int(cfg["early_stopping"]["patience"]),
                                            float(cfg["early_stopping"]["min_delta"]), mode))
-    tracker = None
-    if ctx.tracker and ctx.tracker != "none":
-        from dlcc.track import TrackerCallback, make_tracker
-
-        tracker = make_tracker(ctx.tracker, ctx.out_dir, ctx.out_dir.name, cfg)
-        callbacks.append(TrackerCallback(tracker, log_params=False))
+    tracker, tracking = ctx.open_tracker(cfg, log_params=False)
+    callbacks += tracking
     callbacks.extend(ctx.callbacks)
     n_params = sum(p.numel() for p in model.parameters())
     ctx.log(f"{title}: {n_params:,} parameters; {len(splits['train'])} train / {len(splits['val'])} val / "

@@ -111,17 +111,6 @@ def _rows_that_fit(n_ids: int, rows: int, seq_len: int, ctx: RunContext, what: s
     return fit_rows
 
 
-def _tracker_callbacks(cfg: dict, ctx: RunContext, name: str) -> tuple[list, object | None]:
-    callbacks = list(getattr(ctx, "callbacks", None) or [])
-    tracker = None
-    if ctx.tracker and ctx.tracker != "none":
-        from dlcc.track import TrackerCallback, make_tracker
-
-        tracker = make_tracker(ctx.tracker, ctx.out_dir, name, cfg)
-        callbacks.append(TrackerCallback(tracker))
-    return callbacks, tracker
-
-
 @torch.no_grad()
 def gpt_val_loss(model, ids, block_size: int, device, batch_size: int = 64) -> float:
     """Mean next-character loss over the whole text `ids`, in non-overlapping windows."""
@@ -193,7 +182,8 @@ def run(cfg: dict, ctx: RunContext, kind: str, name: str) -> dict:
 
     optimizer = torch.optim.AdamW(decay_groups(model, float(t["weight_decay"])), lr=float(t["lr"]),
                                   betas=(0.9, float(t.get("beta2", 0.999))))
-    callbacks, tracker = _tracker_callbacks(cfg, ctx, name)
+    tracker, tracking = ctx.open_tracker(cfg, name)
+    callbacks = [*ctx.callbacks, *tracking]
     callbacks += extra   # no BestModel: a time-limited run must keep its last, most-trained weights
     scheduler, interval = None, "step"
     if t["max_time_s"] is not None and not float(t["max_time_s"]) > 0:

@@ -197,13 +197,8 @@ def run(cfg: dict, ctx: RunContext, kind: str, name: str) -> dict:
     scheduler, interval = (make_scheduler("warmup_cosine", optimizer, epochs, len(train_loader),
                                           warmup_steps=max(1, min(int(t["warmup_steps"]), total - 1)))
                            if total > 1 else (None, "epoch"))
-    callbacks = list(getattr(ctx, "callbacks", None) or [])
-    tracker = None
-    if ctx.tracker and ctx.tracker != "none":
-        from dlcc.track import TrackerCallback, make_tracker
-
-        tracker = make_tracker(ctx.tracker, ctx.out_dir, name, cfg)
-        callbacks.append(TrackerCallback(tracker))
+    tracker, tracking = ctx.open_tracker(cfg, name)
+    callbacks = [*ctx.callbacks, *tracking]
     callbacks.append(BestModel("val_loss", "min"))
     ctx.log(f"{name}: {sum(p.numel() for p in model.parameters()):,} parameters; records "
             + "; ".join(f"{s} {', '.join(r.name for r in prep[s])}" for s in ("train", "val", "test")))

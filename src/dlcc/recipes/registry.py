@@ -46,6 +46,16 @@ class RunContext:
     # for the best config); the recipe then returns no test_* metrics.
     evaluate_test: bool = True
 
+    def open_tracker(self, cfg: dict, name: str | None = None, log_params: bool = True) -> tuple[Any, list]:
+        """(tracker, [its TrackerCallback]) for `--tracker`, or (None, []) without one. `name`
+        is the run's name in the tracker (default: the run directory's name)."""
+        if not self.tracker or self.tracker == "none":
+            return None, []
+        from dlcc.track import TrackerCallback, make_tracker
+
+        tracker = make_tracker(self.tracker, self.out_dir, name or self.out_dir.name, cfg)
+        return tracker, [TrackerCallback(tracker, log_params=log_params)]
+
 
 @dataclass
 class Recipe:
