@@ -136,7 +136,10 @@ class SandboxClient:
                     "NUMEXPR_NUM_THREADS"):
             env[var] = "1"
         if os.environ.get("DLCC_DATA"):
-            env["DLCC_DATA"] = os.environ["DLCC_DATA"]
+            # the real paths, as exposed: a symlinked data dir (e.g. under a hidden /tmp) must
+            # still be found inside the sandbox
+            env["DLCC_DATA"] = os.pathsep.join(str(Path(p).resolve())
+                                               for p in os.environ["DLCC_DATA"].split(os.pathsep) if p)
         return env
 
     def start(self) -> None:
