@@ -40,13 +40,13 @@ def main() -> None:
     name = args.name or args.recipe.replace("-", "_")
 
     load = {"start": loadavg()}
-    overrides = [f"epochs={args.epochs}", *args.set]
+    overrides = [f"train.epochs={args.epochs}", *args.set]
     with tempfile.TemporaryDirectory(prefix="dlcc-bench-") as tmp:
         start = time.perf_counter()
         run_dir, m = run_recipe(args.recipe, overrides, out=Path(tmp) / "run", progress=False, log=print)
         wall = time.perf_counter() - start
         history = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=True)["history"]
-        batch_size = read_yaml(run_dir / "config.yaml")["config"]["batch_size"]
+        batch_size = read_yaml(run_dir / "config.yaml")["config"]["train"]["batch_size"]
     load["end"] = loadavg()
     rows = ["| epoch | train loss | train acc. | val loss | val acc. | training time (s) |", "|---|---|---|---|---|---|"]
     prev = 0.0
@@ -67,7 +67,7 @@ def main() -> None:
         f"- training time per epoch: **{m['epoch_time_s']:.0f} s** ({m['train_time_s']:.0f} s for {m['epochs_run']} "
         f"epochs; {m['steps']} steps of batch {batch_size})",
         f"- wall time of the whole run (data, validation, test, figures): {wall:.0f} s",
-        f"- parameters: {m['num_parameters']:,}",
+        f"- parameters: {m['n_params']:,}",
         "",
         *rows,
         "",

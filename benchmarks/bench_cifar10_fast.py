@@ -62,9 +62,9 @@ def main() -> None:
     parser.add_argument("--name", default="cifar10_fast", help="results file stem")
     args = parser.parse_args()
 
-    common = [f"time_budget_s={args.budget}", f"time_budget_clock={args.clock}", "eval.monitor_test=true"]
-    runs = {"cifar10-fast": [*common, "epochs=100"],
-            "cifar10-resnet": [*common, "epochs=100", "scheduler=none",
+    common = [f"train.time_budget_s={args.budget}", f"train.clock={args.clock}", "eval.monitor_test=true"]
+    runs = {"cifar10-fast": [*common, "train.epochs=100"],
+            "cifar10-resnet": [*common, "train.epochs=100", "train.schedule=none",
                                f"eval.monitor_every_steps={args.resnet_eval_steps}"]}
     if args.only:
         runs = {args.only: runs[args.only]}
@@ -79,7 +79,7 @@ def main() -> None:
                 "epochs": round(m["train_time_s"] / m["epoch_time_s"], 2) if m.get("epoch_time_s") else None,
                 "epoch_time_s": m.get("epoch_time_s"), "time_to_80_s": m.get("time_to_80_s"),
                 "time_to_85_s": m.get("time_to_85_s"), "time_to_90_s": m.get("time_to_90_s"),
-                "test_curve": m.get("test_curve"), "num_parameters": m["num_parameters"],
+                "test_curve": m.get("test_curve"), "n_params": m["n_params"],
                 "wall_s": round(time.perf_counter() - start, 1), "overrides": overrides}
             print(f"{recipe}: test accuracy {m['test_accuracy']:.4f} after {m['train_time_s']:.0f} s of training "
                   f"({m['steps']} steps)", flush=True)
@@ -92,7 +92,7 @@ def main() -> None:
     for name, r in results.items():
         table.append(f"| {name} | {r['test_accuracy']:.4f} | {r['train_time_s']:.0f} | {fmt(r['epochs'], '.2f')} | "
                      f"{fmt(r['epoch_time_s'])} | {fmt(r['time_to_80_s'], '.0f')} | {fmt(r['time_to_85_s'], '.0f')} | "
-                     f"{r['num_parameters']:,} |")
+                     f"{r['n_params']:,} |")
     fast = results.get("cifar10-fast")
     verdict = "" if fast is None else (
         f"Target cifar10-fast >= 0.85: **{'reached' if fast['test_accuracy'] >= 0.85 else 'NOT reached'}** "

@@ -57,7 +57,7 @@ def main() -> None:
         f"- training time: **{m['train_time_s']:.0f} s** ({m['epochs_run']} epochs, {m['steps']} steps; validation "
         f"not counted); wall time of the whole run {wall:.0f} s",
         f"- best validation Dice {m.get('val_dice', float('nan')):.4f} at epoch {m.get('best_epoch')}; "
-        f"parameters: {m['num_parameters']:,}",
+        f"parameters: {m['n_params']:,}",
         "",
         f"Figure: {args.name}_predictions.png (image | mask | probability | errors).",
         "",

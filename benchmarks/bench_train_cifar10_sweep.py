@@ -35,15 +35,14 @@ SPACE = {
     "metric": "val_accuracy",
     "direction": "maximize",
     "parameters": {
-        "epochs": {"type": "fixed", "value": EPOCHS},
-        "optimizer.lr": {"type": "float", "low": 0.01, "high": 0.2, "log": True},
-        "optimizer.weight_decay": {"type": "categorical", "choices": [0.0, 1.0e-4, 5.0e-4, 1.0e-3]},
-        "batch_size": {"type": "categorical", "choices": [128, 256, 512]},
+        "train.epochs": {"type": "fixed", "value": EPOCHS},
+        "train.lr": {"type": "float", "low": 0.01, "high": 0.3, "log": True},
+        "train.weight_decay": {"type": "categorical", "choices": [0.0, 1.0e-4, 5.0e-4, 1.0e-3]},
+        "train.batch_size": {"type": "categorical", "choices": [128, 256, 512]},
         "model.hidden": {"type": "categorical", "choices": [[300, 200, 200, 200, 100], [300, 200, 100],
                                                             [512, 256], [1024, 512, 256]]},
         "model.dropout": {"type": "categorical", "choices": [0.0, 0.1, 0.2]},
-        "scheduler": {"type": "categorical", "choices": ["none", "onecycle", "cosine"]},
-        "scheduler_options.max_lr": {"type": "float", "low": 0.05, "high": 0.3, "log": True},
+        "train.schedule": {"type": "categorical", "choices": ["none", "onecycle", "cosine"]},
     },
 }
 
@@ -57,7 +56,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=EPOCHS, help="epochs per trial")
     parser.add_argument("--set", action="append", default=[], help="fixed recipe overrides (quick checks)")
     args = parser.parse_args()
-    SPACE["parameters"]["epochs"]["value"] = args.epochs
+    SPACE["parameters"]["train.epochs"]["value"] = args.epochs
 
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="dlcc-sweep-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ def test_help_lists_every_group(capsys):
 
 
 def test_doctor_json_reports_versions_devices_and_data(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("DLCC_OFFLINE", "1")  # the HTTPS checks are tested in tests/doctor
     monkeypatch.setenv("DLCC_DATA", str(tmp_path))
     code = main(["doctor", "--json"])
     report = json.loads(capsys.readouterr().out)
@@ -29,6 +30,7 @@ def test_doctor_json_reports_versions_devices_and_data(capsys, monkeypatch, tmp_
 
 
 def test_doctor_names_a_missing_data_dir_and_its_fix(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("DLCC_OFFLINE", "1")  # the HTTPS checks are tested in tests/doctor
     missing = tmp_path / "nope"
     monkeypatch.setenv("DLCC_DATA", str(missing))
     assert main(["doctor"]) == 1
@@ -37,6 +39,7 @@ def test_doctor_names_a_missing_data_dir_and_its_fix(capsys, monkeypatch, tmp_pa
 
 
 def test_doctor_flags_an_unwritable_cache(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("DLCC_OFFLINE", "1")  # the HTTPS checks are tested in tests/doctor
     cache = tmp_path / "ro"
     cache.mkdir()
     cache.chmod(0o500)
@@ -75,19 +78,20 @@ def test_resume_without_out_is_refused(capsys):
 
 
 def test_set_takes_several_overrides_at_once_and_repeats(capsys):
-    code = main(["run", "digits-mlp-numpy", "--show", "--set", "epochs=3", "batch_size=16", "--set", "seed=5"])
+    code = main(["run", "digits-mlp-numpy", "--show", "--set", "train.epochs=3", "train.batch_size=16",
+                 "--set", "seed=5"])
     assert code == 0
     shown = yaml.safe_load(capsys.readouterr().out)
-    assert (shown["epochs"], shown["batch_size"], shown["seed"]) == (3, 16, 5)
+    assert (shown["train"]["epochs"], shown["train"]["batch_size"], shown["seed"]) == (3, 16, 5)
 
 
 def test_recipe_name_after_set_is_still_the_recipe(capsys):
-    assert main(["run", "--set", "epochs=3", "batch_size=16", "digits-mlp-numpy", "--show"]) == 0
+    assert main(["run", "--set", "train.epochs=3", "train.batch_size=16", "digits-mlp-numpy", "--show"]) == 0
     shown = yaml.safe_load(capsys.readouterr().out)
-    assert (shown["epochs"], shown["batch_size"]) == (3, 16)
+    assert (shown["train"]["epochs"], shown["train"]["batch_size"]) == (3, 16)
 
 
 def test_set_with_an_unknown_key_names_it(capsys):
-    code = main(["run", "digits-mlp-numpy", "--show", "--set", "epochs=3", "epochz=4"])
+    code = main(["run", "digits-mlp-numpy", "--show", "--set", "train.epochs=3", "train.epochz=4"])
     err = capsys.readouterr().err
     assert code == 2 and "epochz" in err and "Traceback" not in err

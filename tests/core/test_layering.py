@@ -9,7 +9,7 @@ from pathlib import Path
 import dlcc
 
 RANK = {
-    "errors": 0, "__version__": 0, "utils": 1, "data": 2, "scratch": 3,
+    "errors": 0, "__version__": 0, "utils": 1, "config": 1, "data": 2, "scratch": 3,
     "models": 4, "metrics": 4, "losses": 4, "text": 4, "signals": 4,
     "train": 5, "track": 5, "tune": 5,
     "recipes": 6, "course": 6, "app": 6,

@@ -113,3 +113,33 @@ def test_a_few_steps_reduce_the_loss():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0] - 0.4
+
+
+def test_global_pool_is_max_and_sends_each_gradient_to_one_position():
+    """The global max-pool equals amax, and its gradient goes to one position per channel
+    (by index): no equality test that mixed precision can break (see CifarFastNet.forward)."""
+    torch.manual_seed(0)
+    net = CifarFastNet(widths=(8, 8, 8))
+    x = torch.randn(2, 3, 32, 32)
+    feats = net.groups(torch.nn.functional.gelu(net.whiten(x))).detach().requires_grad_(True)
+    pooled = torch.nn.functional.adaptive_max_pool2d(feats, 1).flatten(1)
+    assert torch.equal(pooled, torch.amax(feats, dim=(2, 3)))
+    pooled.sum().backward()
+    assert torch.equal(feats.grad.sum(dim=(2, 3)), torch.ones(2, 8))
+    assert int((feats.grad != 0).sum()) == 2 * 8
+
+
+@pytest.mark.slow
+def test_compiled_bf16_training_step_stays_finite():
+    """Regression: torch.compile + bf16 autocast made every gradient NaN at the first step with
+    an amax pool (cifar10-fast on an H200; the same on CPU, where this test runs)."""
+    torch.manual_seed(0)
+    net = CifarFastNet(widths=(8, 16, 16))
+    x = torch.randn(16, 3, 32, 32)
+    whiten_init_(net.whiten, x)
+    net.compile()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = torch.nn.functional.cross_entropy(net(x), torch.randint(0, 10, (16,)), label_smoothing=0.2)
+    loss.backward()
+    grads = [p.grad for p in net.parameters() if p.grad is not None]
+    assert grads and all(bool(torch.isfinite(g).all()) for g in grads)

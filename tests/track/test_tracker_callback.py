@@ -20,8 +20,9 @@ def _drive(callback, epochs=2, batches=5):
         for _ in range(batches):
             trainer.global_step += 1
             callback.on_batch_end(trainer, trainer.global_step, 1.0 / trainer.global_step, 0.1)
-        callback.on_epoch_end(trainer, epoch, {"train_loss": 1.0 - epoch / 10, "val_loss": 2.0 - epoch / 10,
-                                               "val_accuracy": 0.5 + epoch / 10, "lr": 0.1})
+        callback.on_epoch_end(trainer, epoch)
+        callback.on_eval(trainer, {"epoch": epoch, "step": trainer.global_step, "train_loss": 1.0 - epoch / 10,
+                                   "val_loss": 2.0 - epoch / 10, "val_accuracy": 0.5 + epoch / 10, "lr": 0.1})
     callback.on_fit_end(trainer, {"test_accuracy": 0.61})
     return trainer
 

@@ -13,13 +13,13 @@ from dlcc.train import BestModel, EarlyStopping, LambdaCallback, fit, load_check
 
 def _forced(sequence, key="val_loss"):
     """A callback that overwrites metrics[key] with sequence[epoch - 1] (runs before the others)."""
-    def on_epoch_end(trainer, epoch, metrics):
-        metrics[key] = sequence[epoch - 1]
-    return LambdaCallback(on_epoch_end=on_epoch_end)
+    def on_eval(trainer, metrics):
+        metrics[key] = sequence[metrics["epoch"] - 1]
+    return LambdaCallback(on_eval=on_eval)
 
 
 def _snapshots(store):
-    return LambdaCallback(on_epoch_end=lambda trainer, epoch, metrics: store.__setitem__(epoch, weights(trainer.model)))
+    return LambdaCallback(on_eval=lambda trainer, metrics: store.__setitem__(metrics["epoch"], weights(trainer.model)))
 
 
 @pytest.mark.parametrize("mode, sequence, best_epoch", [

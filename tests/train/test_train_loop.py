@@ -50,9 +50,12 @@ def test_hooks_are_called_in_order_with_the_contract_arguments():
             assert isinstance(loss, float) and isinstance(lr, float)
             calls.append(("batch", step))
 
-        def on_epoch_end(self, trainer, epoch, metrics):
-            assert trainer.history[-1] is metrics
+        def on_epoch_end(self, trainer, epoch):
             calls.append(("epoch_end", epoch))
+
+        def on_eval(self, trainer, metrics):
+            assert trainer.history[-1] is metrics
+            calls.append(("eval", metrics["epoch"], metrics["step"]))
 
         def on_fit_end(self, trainer, metrics):
             calls.append(("fit_end", metrics["epoch"]))
@@ -62,8 +65,8 @@ def test_hooks_are_called_in_order_with_the_contract_arguments():
     fit(model, train, val, nn.CrossEntropyLoss(), _sgd(model), epochs=2, callbacks=[Recorder()],
         device="cpu", progress=False)
     assert calls == [("fit_start",), ("epoch_start", 1), ("batch", 1), ("batch", 2), ("batch", 3),
-                     ("epoch_end", 1), ("epoch_start", 2), ("batch", 4), ("batch", 5), ("batch", 6),
-                     ("epoch_end", 2), ("fit_end", 2)]
+                     ("epoch_end", 1), ("eval", 1, 3), ("epoch_start", 2), ("batch", 4), ("batch", 5),
+                     ("batch", 6), ("epoch_end", 2), ("eval", 2, 6), ("fit_end", 2)]
 
 
 def test_a_callback_can_stop_training_mid_epoch_and_between_epochs():
@@ -85,12 +88,12 @@ def test_epochs_none_runs_until_a_callback_stops_and_logs_no_limit():
     model = small_model()
     lines = []
 
-    def stop_at_epoch_4(trainer, epoch, metrics):
-        if epoch == 4:
+    def stop_at_epoch_4(trainer, metrics):
+        if metrics["epoch"] == 4:
             trainer.should_stop, trainer.stop_reason = True, "time is up"
 
     trainer = fit(model, train, val, nn.CrossEntropyLoss(), _sgd(model), epochs=None, device="cpu",
-                  callbacks=[LambdaCallback(on_epoch_end=stop_at_epoch_4)], progress=False, log=lines.append)
+                  callbacks=[LambdaCallback(on_eval=stop_at_epoch_4)], progress=False, log=lines.append)
     assert len(trainer.history) == 4 and trainer.global_step == 12
     assert lines[0].startswith("epoch 1  ") and lines[3].startswith("epoch 4  ") and lines[-1] == "time is up"
 
@@ -246,13 +249,13 @@ def test_progress_bars_show_on_a_terminal_only(capsys, monkeypatch):
     train, val = loaders(n=128)
     model = small_model()
     fit(model, train, val, nn.CrossEntropyLoss(), _sgd(model), 2, device="cpu", progress=True)
-    assert "epochs" not in capsys.readouterr().err              # not a terminal: no bars
+    assert "epoch" not in capsys.readouterr().err               # not a terminal: no bars
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     lines = []
     fit(model, train, val, nn.CrossEntropyLoss(), _sgd(model), 2, device="cpu", progress=True,
         log=lines.append)
     err = capsys.readouterr().err
-    assert "epochs" in err and "2/2" in err
+    assert "epoch 2/2" in err and "6/6" in err and "step/s" in err
     assert len(lines) == 2 and lines[1].startswith("epoch 2/2  train_loss")
     fit(model, train, val, nn.CrossEntropyLoss(), _sgd(model), 1, device="cpu", progress=False)
-    assert "epochs" not in capsys.readouterr().err              # progress=False: no bars
+    assert "epoch" not in capsys.readouterr().err               # progress=False: no bars

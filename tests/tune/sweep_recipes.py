@@ -16,27 +16,41 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import asdict, dataclass
 from types import SimpleNamespace
+from typing import Literal
 
+from dlcc.config import setting
 from dlcc.recipes.registry import Recipe
 
 
-def _run_quadratic(cfg: dict, ctx) -> dict:
-    penalty = {"a": 0.5, "b": 0.0, "c": 1.0}[cfg["opt"]]
-    base = (cfg["x"] - 1.0) ** 2 + (cfg["y"] + 2.0) ** 2 + penalty + 0.01 * len(cfg["hidden"])
-    trainer = SimpleNamespace(config=cfg, global_step=0, should_stop=False, history=[])
+@dataclass
+class QuadraticConfig:
+    x: float = setting(0.0, "x")
+    y: float = setting(0.0, "y")
+    opt: Literal["a", "b", "c"] = setting("a", "a choice with a penalty")
+    hidden: list[int] = setting([4], "a list")
+    epochs: int = setting(4, "evaluations", ge=1)
+    sleep: float = setting(0.0, "seconds per evaluation", ge=0)
+    seed: int = setting(0, "seed", ge=0)
+
+
+def _run_quadratic(cfg: QuadraticConfig, ctx) -> dict:
+    penalty = {"a": 0.5, "b": 0.0, "c": 1.0}[cfg.opt]
+    base = (cfg.x - 1.0) ** 2 + (cfg.y + 2.0) ** 2 + penalty + 0.01 * len(cfg.hidden)
+    trainer = SimpleNamespace(config=asdict(cfg), global_step=0, should_stop=False, history=[])
     callbacks = list(getattr(ctx, "callbacks", None) or [])
     for cb in callbacks:
         cb.on_fit_start(trainer)
     val = base
-    for epoch in range(1, int(cfg["epochs"]) + 1):
-        time.sleep(float(cfg["sleep"]))
+    for epoch in range(1, cfg.epochs + 1):
+        time.sleep(cfg.sleep)
         trainer.global_step += 1
         val = base + 1.0 / epoch
-        metrics = {"epoch": epoch, "train_loss": val, "val_loss": val}
+        metrics = {"epoch": epoch, "step": trainer.global_step, "train_loss": val, "val_loss": val}
         trainer.history.append(metrics)
         for cb in callbacks:
-            cb.on_epoch_end(trainer, epoch, metrics)
+            cb.on_eval(trainer, metrics)
     out = {"val_loss": val, "train_loss": val}
     if getattr(ctx, "evaluate_test", True):
         out["test_loss"] = base + 0.1
@@ -48,12 +62,17 @@ def _run_quadratic(cfg: dict, ctx) -> dict:
 
 
 QUADRATIC = Recipe(name="quadratic", summary="test recipe: a quadratic bowl, no training", data="none",
-                   defaults={"x": 0.0, "y": 0.0, "opt": "a", "hidden": [4], "epochs": 4, "sleep": 0.0,
-                             "seed": 0},
-                   run=_run_quadratic)
+                   config=QuadraticConfig, run=_run_quadratic)
 
 
-def _run_tiny_linear(cfg: dict, ctx) -> dict:
+@dataclass
+class TinyLinearConfig:
+    lr: float = setting(0.1, "learning rate", gt=0)
+    epochs: int = setting(9, "epochs", ge=1)
+    seed: int = setting(0, "seed", ge=0)
+
+
+def _run_tiny_linear(cfg: TinyLinearConfig, ctx) -> dict:
     import torch
     from torch import nn
 
@@ -63,19 +82,19 @@ def _run_tiny_linear(cfg: dict, ctx) -> dict:
     x = torch.randn(320, 8, generator=g)
     y = (x @ torch.linspace(-1, 1, 8) > 0).long()
     train, val = (x[:256], y[:256]), (x[256:], y[256:])
-    torch.manual_seed(int(cfg["seed"]))
+    torch.manual_seed(cfg.seed)
     model = nn.Linear(8, 2)
-    optimizer = torch.optim.SGD(model.parameters(), lr=float(cfg["lr"]))
-    trainer = fit(model, make_loader(TensorBatches(*train), 64, shuffle=True, seed=int(cfg["seed"])),
-                  make_loader(TensorBatches(*val), 64), nn.CrossEntropyLoss(), optimizer, int(cfg["epochs"]),
+    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr)
+    trainer = fit(model, make_loader(TensorBatches(*train), 64, shuffle=True, seed=cfg.seed),
+                  make_loader(TensorBatches(*val), 64), nn.CrossEntropyLoss(), optimizer, cfg.epochs,
                   callbacks=list(getattr(ctx, "callbacks", None) or []), device="cpu", progress=False,
-                  config=cfg)
+                  config=asdict(cfg))
     last = trainer.history[-1]
     return {"val_loss": last["val_loss"], "val_accuracy": last["val_accuracy"]}
 
 
 TINY_LINEAR = Recipe(name="tiny-linear", summary="test recipe: logistic regression on 256 points",
-                     data="none", defaults={"lr": 0.1, "epochs": 9, "seed": 0}, run=_run_tiny_linear)
+                     data="none", config=TinyLinearConfig, run=_run_tiny_linear)
 
 RECIPES = (QUADRATIC, TINY_LINEAR)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import pytest
 import yaml
 
+from dlcc.config import apply_overrides
 from dlcc.errors import ConfigError
-from dlcc.recipes.config import apply_overrides
 from dlcc.tune.metric import resolve_metric
 from dlcc.tune.params import decode_params, grid_size, grid_values, to_overrides
 from dlcc.tune.space import load_space, parse_space
@@ -116,11 +117,20 @@ def test_grid_values():
     assert decode_params(space, {"hidden": "[128, 64]", "lr": 0.01}) == {"hidden": [128, 64], "lr": 0.01}
 
 
-@pytest.mark.parametrize("value", [1e-05, 0.1, 3, True, "adam", "yes", [300, 200], None, 1e20])
-def test_overrides_round_trip_through_set(value):
-    defaults = {"k": value}
-    (text,) = to_overrides({"k": value})
-    assert apply_overrides(defaults, [text], strict=False)["k"] == value
+@dataclass
+class _Holder:
+    f: float | None = 0.0
+    i: int = 0
+    b: bool = False
+    s: str = ""
+    h: list[int] = field(default_factory=list)
+
+
+@pytest.mark.parametrize("key, value", [("f", 1e-05), ("f", 0.1), ("i", 3), ("b", True), ("s", "adam"),
+                                        ("s", "yes"), ("h", [300, 200]), ("f", None), ("f", 1e20)])
+def test_overrides_round_trip_through_set(key, value):
+    (text,) = to_overrides({key: value})
+    assert getattr(apply_overrides(_Holder(), [text]), key) == value
     assert yaml.safe_load(text.split("=", 1)[1]) == value
 
 

@@ -47,14 +47,23 @@ def test_unknown_parameter_key(test_recipes, tmp_path, capsys):
     code, err, out = _sweep(tmp_path, capsys, GOOD + "  z_typo: {values: [1, 2]}\n")
     assert code == 2
     assert "line 5: parameter 'z_typo' does not fit recipe 'quadratic': unknown setting 'z_typo'" in err
-    assert "known settings here:" in err and "epochs" in err
+    assert "--show` lists every setting" in err
     assert not out.exists()
 
 
 def test_value_of_the_wrong_type(test_recipes, tmp_path, capsys):
     code, err, out = _sweep(tmp_path, capsys, GOOD + "  epochs: {values: [2, many]}\n")
-    assert code == 2 and "parameter 'epochs'" in err and "expected a number" in err
+    assert code == 2 and "parameter 'epochs'" in err and "epochs takes whole number" in err
     assert not out.exists()
+
+
+def test_binary_space_file(test_recipes, tmp_path, capsys):
+    space = tmp_path / "space.yaml"
+    space.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    code = main(["sweep", "quadratic", "--space", str(space), "--trials", "2", "--out", str(tmp_path / "sweep")])
+    err = capsys.readouterr().err
+    assert code == 2 and "is not a text (UTF-8 YAML) file" in err and "Traceback" not in err
+    assert not (tmp_path / "sweep").exists()
 
 
 def test_test_metric_is_refused(test_recipes, tmp_path, capsys):

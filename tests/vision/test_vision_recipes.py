@@ -54,13 +54,13 @@ def real_cifar_slice(monkeypatch, shared_data):
 @pytest.mark.data
 @pytest.mark.parametrize("recipe, extra", [
     ("cifar10-cnn", []),
-    ("cifar10-mobilenet", ["--set", "augment.cutout=8"]),
-    ("cifar10-resnet", ["--set", "scheduler=onecycle", "--set", "eval.tta=true"]),
+    ("cifar10-mobilenet", ["--set", "data.augment.cutout=8"]),
+    ("cifar10-resnet", ["--set", "train.schedule=onecycle", "--set", "eval.tta=true"]),
 ])
 def test_cifar_cnn_recipes_on_a_real_slice(tmp_path, capsys, real_cifar_slice, recipe, extra):
     out = tmp_path / "run"
-    code, stdout, err = _run(capsys, recipe, "--out", str(out), "--set", "epochs=2", "--set", "val_size=100",
-                             "--set", "batch_size=50", *extra)
+    code, stdout, err = _run(capsys, recipe, "--out", str(out), "--set", "train.epochs=2", "--set", "data.val_size=100",
+                             "--set", "train.batch_size=50", *extra)
     assert code == 0, err
     m = _metrics(out)
     for key in ("test_accuracy", "test_loss", "val_accuracy", "train_time_s", "epoch_time_s", "best_epoch",
@@ -77,7 +77,7 @@ def test_cifar_cnn_recipes_on_a_real_slice(tmp_path, capsys, real_cifar_slice, r
 @pytest.mark.data
 def test_cifar10_fast_learns_on_a_real_slice(tmp_path, capsys, real_cifar_slice):
     out = tmp_path / "run"
-    code, _, err = _run(capsys, "cifar10-fast", "--out", str(out), "--set", "epochs=6", "--set", "batch_size=50",
+    code, _, err = _run(capsys, "cifar10-fast", "--out", str(out), "--set", "train.epochs=6", "--set", "train.batch_size=50",
                         "--set", "model.widths=[16,32,64]", "--set", "whiten.images=400",
                         "--set", "eval.monitor_test=true")
     assert code == 0, err
@@ -99,26 +99,28 @@ def test_cifar_recipes_on_stand_in_data_with_budget(tmp_path, capsys, monkeypatc
             "test": (rng.integers(0, 256, (100, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, 100))}
     monkeypatch.setattr(dlcc.data, "load_cifar10", lambda data_dir=None, variant=None: fake, raising=False)
     out = tmp_path / "fast"
-    code, _, err = _run(capsys, "cifar10-fast", "--out", str(out), "--set", "time_budget_s=0.000001",
-                        "--set", "batch_size=20", "--set", "model.widths=[8,8,8]", "--set", "whiten.images=100",
-                        "--set", "val_size=50", "--set", "select=val_accuracy")
+    code, _, err = _run(capsys, "cifar10-fast", "--out", str(out), "--set", "train.time_budget_s=0.000001",
+                        "--set", "train.batch_size=20", "--set", "model.widths=[8,8,8]", "--set", "whiten.images=100",
+                        "--set", "data.val_size=50", "--set", "train.select=val_accuracy")
     assert code == 0, err
     m = _metrics(out)
     assert m["steps"] == 1 and "time budget" in m["stop_reason"] and "val_accuracy" in m and "test_accuracy" in m
     out = tmp_path / "cnn"
-    code, _, err = _run(capsys, "cifar10-cnn", "--out", str(out), "--set", "time_budget_s=0.000001",
-                        "--set", "time_budget_clock=cpu", "--set", "val_size=50", "--set", "batch_size=25",
-                        "--set", "channels_last=false")
+    code, _, err = _run(capsys, "cifar10-cnn", "--out", str(out), "--set", "train.time_budget_s=0.000001",
+                        "--set", "train.clock=cpu", "--set", "data.val_size=50", "--set", "train.batch_size=25",
+                        "--set", "model.channels_last=false")
     assert code == 0, err
     m = _metrics(out)
     assert m["steps"] == 1 and m["epochs_run"] == 1 and "val_accuracy" in m
 
 
 @pytest.mark.parametrize("setting, message", [
-    ("select=val_accuracy", "needs a validation split"),
-    ("augment.flip=upside", "augment.flip"),
-    ("time_budget_s=-5", "time_budget_s"),
-    ("time_budget_clock=sundial", "time_budget_clock"),
+    ("train.select=val_accuracy", "needs a validation split"),
+    ("data.augment.flip=upside", "data.augment.flip='upside' is not valid"),
+    ("train.time_budget_s=-5", "train.time_budget_s=-5.0 is out of range"),
+    ("train.clock=sundial", "train.clock='sundial' is not valid"),
+    ("model.widths=[8,8]", "needs three widths"),
+    ("train.epochs=null", "nothing ends training"),
 ])
 def test_cifar_fast_bad_settings_exit_2(tmp_path, capsys, setting, message):
     code, out, err = _run(capsys, "cifar10-fast", "--out", str(tmp_path / "run"), "--set", setting)
@@ -129,8 +131,8 @@ def test_cifar_fast_bad_settings_exit_2(tmp_path, capsys, setting, message):
 @pytest.mark.data
 def test_isbi_unet_smoke_on_real_slices(tmp_path, capsys, shared_data):
     out = tmp_path / "run"
-    code, _, err = _run(capsys, "isbi-unet", "--out", str(out), "--set", "epochs=2", "--set", "data.patch=64",
-                        "--set", "data.patches_per_epoch=8", "--set", "batch_size=4", "--set", "model.width=4",
+    code, _, err = _run(capsys, "isbi-unet", "--out", str(out), "--set", "train.epochs=2", "--set", "data.patch=64",
+                        "--set", "data.patches_per_epoch=8", "--set", "train.batch_size=4", "--set", "model.width=4",
                         "--set", "model.depth=2", "--set", "data.test_slices=[28,29]", "--set", "data.val_slices=[27]")
     assert code == 0, err
     m = _metrics(out)
@@ -145,8 +147,8 @@ def test_isbi_unet_smoke_on_real_slices(tmp_path, capsys, shared_data):
 @pytest.mark.slow
 def test_nuclei_unet_smoke_on_real_images(tmp_path, capsys, shared_data):
     out = tmp_path / "run"
-    code, _, err = _run(capsys, "nuclei-unet", "--out", str(out), "--set", "epochs=1", "--set", "data.patch=64",
-                        "--set", "data.patches_per_epoch=8", "--set", "batch_size=4", "--set", "model.width=4",
+    code, _, err = _run(capsys, "nuclei-unet", "--out", str(out), "--set", "train.epochs=1", "--set", "data.patch=64",
+                        "--set", "data.patches_per_epoch=8", "--set", "train.batch_size=4", "--set", "model.width=4",
                         "--set", "model.depth=2", "--set", "data.test_size=3", "--set", "data.val_size=2",
                         "--set", "eval.tile=256")
     assert code == 0, err
@@ -176,8 +178,8 @@ def _folder_run(capsys, tmp_path, images, masks, *extra):
     """A tiny unet-folder run in a new folder tmp_path/run<N> (also written for failed runs)."""
     out = tmp_path / f"run{next(_RUNS)}"
     return _run(capsys, "unet-folder", "--out", str(out), "--set", f"data.images={images}",
-                "--set", f"data.masks={masks}", "--set", "epochs=2", "--set", "data.patch=32",
-                "--set", "data.patches_per_epoch=8", "--set", "batch_size=4", "--set", "model.width=4",
+                "--set", f"data.masks={masks}", "--set", "train.epochs=2", "--set", "data.patch=32",
+                "--set", "data.patches_per_epoch=8", "--set", "train.batch_size=4", "--set", "model.width=4",
                 "--set", "model.depth=2", *extra)
 
 
@@ -196,9 +198,9 @@ def test_unet_folder_on_synthetic_shapes(tmp_path, capsys):
 def test_unet_folder_learns_shapes(tmp_path, capsys):
     images, masks = write_shapes(tmp_path / "data", n=24, size=32)
     code, _, err = _run(capsys, "unet-folder", "--out", str(tmp_path / "run"), "--set", f"data.images={images}",
-                        "--set", f"data.masks={masks}", "--set", "epochs=6", "--set", "data.patch=32",
-                        "--set", "data.patches_per_epoch=64", "--set", "batch_size=8", "--set", "model.width=8",
-                        "--set", "model.depth=2", "--set", "optimizer.lr=0.01", "--set", "scheduler_options.max_lr=0.01")
+                        "--set", f"data.masks={masks}", "--set", "train.epochs=6", "--set", "data.patch=32",
+                        "--set", "data.patches_per_epoch=64", "--set", "train.batch_size=8", "--set", "model.width=8",
+                        "--set", "model.depth=2", "--set", "train.lr=0.01")
     assert code == 0, err
     m = _metrics(tmp_path / "run")
     assert m["test_dice"] > 0.7, m["test_dice_per_image"]     # everything-foreground scores about 0.3

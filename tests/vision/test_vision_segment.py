@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from dlcc.recipes._vision_segment import PadTo, RandomPatches, d4_probs, dice_metric, eval_tiles, predict_probs
+from dlcc.recipes._segment import PadTo, RandomPatches, d4_probs, dice_metric, eval_tiles, predict_probs
 
 
 def _pair(h, w, c=1, seed=0):

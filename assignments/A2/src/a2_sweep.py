@@ -9,7 +9,7 @@ trial, on an Optuna study, offline. `dlcc sweep` reads the same wandb-style dict
 
   * the metric must be measured on the validation split (dlcc's name: val_accuracy);
   * parameter names are the recipe's settings, not the course script's arguments. List them
-    with `dlcc run cifar10-mlp --show` (e.g. learning_rate -> optimizer.lr).
+    with `dlcc run cifar10-mlp --show` (e.g. learning_rate -> train.lr).
 
 Then run `python a2_sweep.py` to write result/sweep_space.yaml and print the command that
 starts the sweep (a few trials with few epochs take minutes; the course ran 50 trials on GPUs).
@@ -51,12 +51,13 @@ def make_sweep_config() -> dict:
     """
     # === BEGIN SOLUTION A2.9 ===
     # HINT: start from copy.deepcopy(COURSE_SWEEP) and rename; `dlcc run cifar10-mlp --show`
-    # HINT: lists the recipe's settings (nested ones are written with dots, e.g. optimizer.lr)
+    # HINT: lists the recipe's settings (nested ones are written with dots, e.g. train.lr)
     params = copy.deepcopy(COURSE_SWEEP["parameters"])
-    renamed = {"seeds": "seed", "learning_rate": "optimizer.lr", "reg": "optimizer.weight_decay",
-               "num_hidden_layers": "model.hidden", "optimizer": "optimizer.name"}
+    renamed = {"seeds": "seed", "epochs": "train.epochs", "batch_size": "train.batch_size",
+               "learning_rate": "train.lr", "reg": "train.weight_decay", "num_hidden_layers": "model.hidden",
+               "optimizer": "train.optimizer", "scheduler": "train.schedule"}
     params = {renamed.get(k, k): v for k, v in params.items()}
-    params["scheduler"] = {"values": ["onecycle", "step"]}
+    params["train.schedule"] = {"values": ["onecycle", "step"]}
     config = {"method": COURSE_SWEEP["method"],
               "metric": {"name": "val_accuracy", "goal": "maximize"},
               "parameters": params}
@@ -73,7 +74,7 @@ def main() -> None:
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     print(f"wrote {path}; start the sweep with e.g.\n"
           f"  dlcc sweep cifar10-mlp --space {path} --trials 20 --out result/sweep\n"
-          "add e.g. --set subset=10000 and a space with fewer epochs for a quick try; the best\n"
+          "add e.g. --set data.subset=10000 and a space with fewer epochs for a quick try; the best\n"
           "configuration is re-run once and only then evaluated on the test split (best.json).")
 
 

@@ -9,9 +9,7 @@ Several workers (on several machines) share one study through `--storage postgre
 from __future__ import annotations
 
 import json
-import math
 import sys
-import time
 from pathlib import Path
 
 METHODS = ("random", "grid", "tpe", "coarse-to-fine")
@@ -20,12 +18,12 @@ PRUNERS = ("none", "median", "hyperband", "sha")
 
 def _validate_against_recipe(space, recipe, base_overrides: list[str]) -> None:
     """Every searched key must be a setting of the recipe, and every value must fit its type."""
+    from dlcc.config.values import split_override
     from dlcc.errors import ConfigError
-    from dlcc.recipes.config import apply_overrides, parse_override
     from dlcc.tune.params import to_overrides
 
-    apply_overrides(recipe.defaults, base_overrides)  # the --set values themselves
-    fixed_by_set = {".".join(parse_override(text)[0]) for text in base_overrides}
+    recipe.make_config(base_overrides)  # the --set values themselves
+    fixed_by_set = {split_override(text)[0] for text in base_overrides}
     for name, param in space.params.items():
         where = f"search space {space.source}" + (f" line {param.line}" if param.line else "")
         if name in fixed_by_set:
@@ -33,48 +31,24 @@ def _validate_against_recipe(space, recipe, base_overrides: list[str]) -> None:
                               fix=f"drop --set {name}=... or remove {name} from the space")
         for value in param.extremes():
             try:
-                apply_overrides(recipe.defaults, base_overrides + to_overrides({name: value}))
+                recipe.make_config(base_overrides + to_overrides({name: value}))
             except ConfigError as exc:
                 raise ConfigError(f"{where}: parameter {name!r} does not fit recipe {recipe.name!r}: "
                                   f"{exc.message}", fix=exc.fix or f"see `dlcc run {recipe.name} --show`") from None
 
 
 def make_trial_runner(recipe, device: str, tracker: str, log):
-    """`run_trial(overrides, out_dir, callbacks, evaluate_test) -> metrics` for `dlcc.tune`.
-
-    Like `dlcc.recipes.runner.run_recipe`, plus the training-loop callbacks (the pruner), and
-    without the test metrics of trials (never written, never seen by the search).
-    """
-    from dataclasses import fields
-
-    from dlcc.recipes.config import apply_overrides
-    from dlcc.recipes.registry import RunContext
-    from dlcc.utils.io import write_json, write_yaml
-    from dlcc.utils.rundir import make_run_dir
-    from dlcc.utils.seed import seed_everything
-
-    context_fields = {f.name for f in fields(RunContext)}
+    """`run_trial(overrides, out_dir, callbacks, evaluate_test) -> metrics` for `dlcc.tune`:
+    one run of the recipe (as `dlcc run` makes it) with the trial's settings, the training-loop
+    callbacks (the pruner), and without test metrics for trials (never written, never seen)."""
+    from dlcc.recipes.runner import execute, new_run_dir
+    from dlcc.utils.io import write_json
 
     def run_trial(overrides: list[str], out_dir: Path, callbacks: list, evaluate_test: bool) -> dict:
-        cfg = apply_overrides(recipe.defaults, overrides)
-        cfg.setdefault("seed", 0)
-        out = make_run_dir(out_dir, recipe.name)
-        write_yaml(out / "config.yaml", {"recipe": recipe.name, "device": device, "tracker": tracker,
-                                         "overrides": overrides, "config": cfg})
-        seed_everything(int(cfg["seed"]))
-        extra = {k: v for k, v in {"callbacks": list(callbacks), "evaluate_test": evaluate_test}.items()
-                 if k in context_fields}
-        ctx = RunContext(out_dir=out, device=device, seed=int(cfg["seed"]), tracker=tracker,
-                         progress=False, log=log, **extra)
-        for key, value in {"callbacks": list(callbacks), "evaluate_test": evaluate_test}.items():
-            if key not in extra:  # older RunContext: recipes read these with getattr(ctx, ...)
-                setattr(ctx, key, value)
-        start = time.perf_counter()
-        metrics = dict(recipe.run(cfg, ctx) or {})
-        metrics.setdefault("train_time_s", round(time.perf_counter() - start, 3))
-        if not evaluate_test:
-            metrics = {k: v for k, v in metrics.items() if not k.startswith("test_")}
-        metrics = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in metrics.items()}
+        cfg = recipe.make_config(overrides)
+        out, _ = new_run_dir(recipe, cfg, out_dir, {"device": device, "tracker": tracker, "overrides": overrides})
+        metrics = execute(recipe, cfg, out, device=device, tracker=tracker, progress=False, log=log,
+                          callbacks=callbacks, evaluate_test=evaluate_test)
         write_json(out / "metrics.json", metrics)
         return metrics
 
@@ -92,11 +66,10 @@ def run(args) -> int:
         raise ConfigError(f"--trials must be a whole number >= 1, got {args.trials}", fix="e.g. --trials 20")
     if args.heartbeat < 1:
         raise ConfigError(f"--heartbeat must be >= 1 second, got {args.heartbeat}", fix="e.g. --heartbeat 10")
-    from dlcc.track.factory import check_kind
+    from dlcc.recipes.runner import check_device_and_tracker
 
     recipe = get_recipe(args.recipe)
-    for kind in args.tracker.split(","):
-        check_kind(kind)
+    check_device_and_tracker(args.device, args.tracker)
     space = load_space(args.space)
     _validate_against_recipe(space, recipe, args.set)
     method = args.method or space.method or "random"
@@ -161,7 +134,7 @@ def register(sub) -> None:
     p.add_argument("--out", metavar="DIR", help="sweep directory (default runs/sweep-<recipe>-<time>); "
                    "an existing sweep directory is resumed")
     p.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
-                   help="fix a setting for every trial, e.g. --set epochs=5 (repeatable)")
+                   help="fix a setting for every trial, e.g. --set train.epochs=5 (repeatable)")
     p.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N, mps")
     p.add_argument("--tracker", default="none", help="tracker for each trial: tb, mlflow, wandb, jsonl, none")
     p.add_argument("--seed", type=int, help="sampler seed (a reproducible single-worker search; "

@@ -7,7 +7,7 @@ Layers for `[B, 3, 32, 32]` (float32 or bf16, contiguous or channels-last) → l
     group(24 → 64)     Conv3×3 → MaxPool2 → BN → GELU → Conv3×3 → BN → GELU                  15×15
     group(64 → 256)                                                                          7×7
     group(256 → 256)                                                                         3×3
-    global max-pool → Linear(256 → 10, no bias) → × scale (1/9)
+    global max-pool (by index) → Linear(256 → 10, no bias) → × scale (1/9)
 
 Why it trains fast: the whitening layer decorrelates 2×2 pixel patches, so the first learned
 layer starts on well-conditioned inputs; pooling early keeps the convs cheap; BatchNorm has a
@@ -88,7 +88,13 @@ class CifarFastNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.groups(F.gelu(self.whiten(x)))
-        x = torch.amax(x, dim=(2, 3))  # global max-pool; layout-agnostic, so channels-last stays fast
+        # Global max-pool by index, not `torch.amax`: amax's backward finds the maxima again by
+        # equality (x == max), and under torch.compile + bf16 autocast the recomputed x is kept
+        # in float32 while the saved max was rounded to bf16, so nothing matches, the gradient
+        # divides by a count of 0, and training turns NaN at the second step (seen on an H200;
+        # reproduced on CPU, tests/models/test_zoo_fastnet.py). A pool with indices has no such
+        # equality test.
+        x = F.adaptive_max_pool2d(x, 1).flatten(1)
         return self.head(x) * self.scale
 
 

@@ -2,44 +2,42 @@
 
 Data: CIFAR-10 from `dlcc.data.load_cifar10` (the shared JPEG zips or the official batches);
 3,000 training images are held out for validation (seeded), the per-pixel mean image of the
-training part is subtracted, and training batches are flipped at random (augment.hflip;
-augment.vflip adds the course demo's vertical flips). Model: `Linear -> ReLU` per hidden size,
+training part is subtracted, and training batches are flipped at random (data.hflip;
+data.vflip adds the course demo's vertical flips). Model: `Linear -> ReLU` per hidden size,
 then `Linear(last, 10)` (1,083,610 parameters with the default sizes). SGD with momentum 0.9,
-batch 256, lr 0.05; `--set scheduler=onecycle` gives the course's OneCycle (max_lr 0.2).
+batch 256, lr 0.05; `--set train.schedule=onecycle train.lr=0.2` gives the course's OneCycle
+(peak 0.2).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
-from dlcc.models.mlp import MLP
-from dlcc.recipes._torch import check_common, train_classifier
-from dlcc.recipes.registry import Recipe, RunContext
-from dlcc.train import TensorBatches, make_loader, split_indices
+from dlcc.config import section, setting
+from dlcc.recipes._classify import MLPModel, build_mlp
+from dlcc.recipes.registry import Recipe
+from dlcc.train import TensorBatches, TrainConfig, make_loader, split_indices
 
-DEFAULTS = {
-    "seed": 0,
-    "epochs": 12,
-    "batch_size": 256,
-    "val_size": 3000,
-    "subset": 0,                       # >0: use only this many training images (quick trials)
-    "model": {"hidden": [300, 200, 200, 200, 100], "activation": "relu", "dropout": 0.0,
-              "batchnorm": False},
-    "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 0.0},
-    "scheduler": "none",               # none | step | cosine | warmup_cosine | onecycle | plateau
-    "scheduler_options": {"max_lr": 0.2, "pct_start": 0.3, "step_size": 10, "gamma": 0.5,
-                          "min_lr": 0.0, "warmup_steps": 0},
-    "augment": {"hflip": True, "vflip": False},
-    "subtract_mean": True,
-    "select": "val_accuracy",          # the validation metric that picks the final weights
-    "early_stopping": {"patience": 0, "min_delta": 0.0},   # patience 0 = off
-    "grad_accum_steps": 1,
-    "clip_grad_norm": 0.0,             # 0 = off
-    "amp": "auto",                     # mixed precision on CUDA only
-    "checkpoint_every": 1,
-    "lr_find": False,                  # run the LR range test first and save lr_find.png
-}
+
+@dataclass
+class MlpData:
+    val_size: int = setting(3000, "training images held out for validation", ge=1)
+    subset: int = setting(0, "use only this many random training images (0: all; quick trials)", ge=0)
+    hflip: bool = setting(True, "random horizontal flips of training batches")
+    vflip: bool = setting(False, "random vertical flips too (the course's demo; they cost accuracy)")
+    subtract_mean: bool = setting(True, "subtract the training images' per-pixel mean image")
+
+
+@dataclass
+class Config:
+    seed: int = setting(0, "seed for weights, the split, data order and flips", ge=0)
+    data: MlpData = section(MlpData)
+    model: MLPModel = section(MLPModel, hidden=[300, 200, 200, 200, 100])
+    train: TrainConfig = section(TrainConfig, epochs=12, batch_size=256, optimizer="sgd", lr=0.05, momentum=0.9,
+                                 select="val_accuracy")
 
 
 class CifarBatch:
@@ -69,47 +67,57 @@ def _mean_image(x: torch.Tensor, chunk: int = 5000) -> torch.Tensor:
     return (total / (255.0 * len(x))).float()
 
 
-def load_loaders(cfg: dict) -> dict:
-    """Train/val/test loaders over CIFAR-10 held as uint8 tensors (150 MB, not 600 MB of floats)."""
+def load_loaders(data: MlpData, batch_size: int, seed: int) -> dict:
+    """Train/val/test loaders over CIFAR-10 held as uint8 tensors (150 MB, not 600 MB of floats),
+    plus "mean" (the subtracted mean image) and "test_images"."""
     from dlcc.data import load_cifar10
 
-    data = load_cifar10()
-    x, y = data["train"]
-    tx, ty = data["test"]
+    raw = load_cifar10()
+    x, y = raw["train"]
+    tx, ty = raw["test"]
     images = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))   # NHWC -> NCHW
     labels = torch.from_numpy(y.astype(np.int64))
-    if cfg["subset"]:
-        keep = np.sort(np.random.default_rng(cfg["seed"]).permutation(len(labels))[: cfg["subset"]])
+    if data.subset:
+        keep = np.sort(np.random.default_rng(seed).permutation(len(labels))[: data.subset])
         images, labels = images[keep], labels[keep]
-    train_idx, val_idx = split_indices(len(labels), cfg["val_size"], seed=cfg["seed"])
-    train_idx, val_idx = torch.from_numpy(train_idx), torch.from_numpy(val_idx)
-    mean = _mean_image(images[train_idx]) if cfg["subtract_mean"] else torch.zeros(3, 32, 32)
-    augment = CifarBatch(mean, bool(cfg["augment"]["hflip"]), bool(cfg["augment"]["vflip"]))
+    train_idx, val_idx = (torch.from_numpy(i) for i in split_indices(len(labels), data.val_size, seed=seed))
+    mean = _mean_image(images[train_idx]) if data.subtract_mean else torch.zeros(3, 32, 32)
     plain = CifarBatch(mean)
     test_images = torch.from_numpy(np.ascontiguousarray(tx.transpose(0, 3, 1, 2)))
     return {
-        "train": make_loader(TensorBatches(images[train_idx], labels[train_idx]), cfg["batch_size"],
-                             shuffle=True, seed=cfg["seed"], transform=augment),
+        "train": make_loader(TensorBatches(images[train_idx], labels[train_idx]), batch_size, shuffle=True,
+                             seed=seed, transform=CifarBatch(mean, data.hflip, data.vflip)),
         "val": make_loader(TensorBatches(images[val_idx], labels[val_idx]), 1000, transform=plain),
         "test": make_loader(TensorBatches(test_images, torch.from_numpy(ty.astype(np.int64))), 1000,
                             transform=plain),
+        "mean": mean, "test_images": tx,
     }
 
 
-def run(cfg: dict, ctx: RunContext) -> dict:
-    check_common(cfg)
-    loaders = load_loaders(cfg)
-    m = cfg["model"]
-    model = MLP(3 * 32 * 32, m["hidden"], 10, activation=m["activation"], dropout=m["dropout"],
-                batchnorm=m["batchnorm"])
-    return train_classifier(cfg, ctx, model, loaders, title="cifar10-mlp")
+def build_model(cfg: Config, artifacts: dict | None = None):
+    return build_mlp(cfg.model, 3 * 32 * 32)
+
+
+def run(cfg: Config, ctx) -> dict:
+    from dlcc.data import CIFAR10_CLASSES
+    from dlcc.recipes._classify import test_report
+    from dlcc.train import Task, train_and_report
+
+    loaders = load_loaders(cfg.data, cfg.train.batch_size, cfg.seed)
+    classes = list(CIFAR10_CLASSES)
+    task = Task(build_model(cfg), loaders["train"], loaders["val"], torch.nn.CrossEntropyLoss(), title="cifar10-mlp",
+                artifacts={"classes": classes, "input": {"shape": [3, 32, 32], "scale": 1 / 255,
+                                                         "mean_image": loaders["mean"]}})
+    return train_and_report(task, cfg.train, ctx, test=lambda model, info: test_report(
+        model, loaders["test"], classes, ctx.out_dir, "cifar10-mlp", images=loaders["test_images"]))
 
 
 RECIPE = Recipe(
     name="cifar10-mlp",
     summary="A2: PyTorch MLP [300,200,200,200,100] on CIFAR-10, SGD momentum (test acc > 0.5)",
     data="cifar10",
-    defaults=DEFAULTS,
+    config=Config,
     run=run,
+    build_model=build_model,
     tags=("A2", "torch"),
 )

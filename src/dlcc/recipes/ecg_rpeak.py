@@ -9,114 +9,179 @@ z-scored per lead (`dlcc.signals.prepare_record`).
 
 Training: random chunks of `data.chunk_length` samples with Gaussian-smoothed soft targets,
 binary cross-entropy on the per-sample logits, AdamW with warm-up + cosine, gradient clipping,
-the best epoch by validation loss kept. Evaluation: the model runs over each whole test record
+the best epoch by validation loss kept (`dlcc.train.train_and_report`). Evaluation: the model runs over each whole test record
 in overlapping windows, peaks are picked (threshold, local maximum, 200 ms minimum distance;
 `detect.threshold=auto` picks the threshold with the best F1 on the validation records), and detections are matched to the annotated beats within ±150 ms.
 
 Writes: metrics.json (`test_f1`, `test_sensitivity`, `test_ppv`, `test_loss`, `val_loss`,
 `val_f1`, ...), per_record.json, ecg_test_<record>.png (leads with true and detected
-triggers), history.png, checkpoints/, and with `detect.save_probs=true` probs.npz (the
+triggers), curves.png, model.pt (with the chosen threshold), checkpoints/, and with `detect.save_probs=true` probs.npz (the
 per-sample probabilities `[T]` of every validation and test record, keys "val/<record>" and
 "test/<record>").
 """
 
 from __future__ import annotations
 
-import copy
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from dlcc.config import section, setting
+from dlcc.errors import ConfigError
 from dlcc.recipes.registry import Recipe, RunContext
+from dlcc.train import TrainConfig
 
 # a fixed split of the 16 MIT-BIH records in ../shared/data (a seed-0 permutation, cut 10/2/4)
 TRAIN = ["103", "201", "105", "200", "100", "106", "114", "108", "210", "203"]
 VAL = ["109", "119"]
 TEST = ["208", "116", "101", "233"]
 
-BASE = {
-    "seed": 0,
-    "data": {"source": "mitbih", "train_records": TRAIN, "val_records": VAL, "test_records": TEST,
-             "n_leads": 2, "first_lead": "MLII", "chunk_length": 1024, "chunks_per_record": 200,
-             "sigma": 8.0, "augment": True, "synthetic": {"records": 6, "seconds": 60}},
-    "train": {"epochs": 10, "batch_size": 32, "lr": 1e-3, "weight_decay": 0.01, "warmup_steps": 50,
-              "clip_grad_norm": 1.0},
-    "detect": {"threshold": "auto", "min_distance_s": 0.2, "tolerance_s": 0.15, "hop": 512, "save_probs": False},
-    "plots": {"records": 4, "seconds": 10},
-}
 
-MODELS = {
-    "transformer": {"n_layer": 4, "n_head": 4, "n_embd": 64, "dropout": 0.1, "patch": 8, "causal": False},
-    "gru": {"cell": "gru", "hidden": 64, "layers": 2, "bidirectional": True, "dropout": 0.0, "patch": 4},
+@dataclass
+class SyntheticEcg:
+    records: int = setting(6, "generated records (split 4/1/1 of 6)", ge=3)
+    seconds: float = setting(60.0, "length of each generated record", gt=0)
+
+
+@dataclass
+class EcgData:
+    source: Literal["mitbih", "synthetic"] = setting("mitbih", "mitbih (real records) or synthetic (generated)")
+    train_records: list[str] = setting(TRAIN, "MIT-BIH records to train on")
+    val_records: list[str] = setting(VAL, "records for model selection and the threshold")
+    test_records: list[str] = setting(TEST, "records evaluated once at the end")
+    n_leads: int = setting(2, "leads used (the first is data.first_lead)", ge=1)
+    first_lead: str = setting("MLII", "the lead put first")
+    chunk_length: int = setting(1024, "samples per training chunk (360 Hz)", ge=16)
+    chunks_per_record: int = setting(200, "random chunks per record per epoch", ge=1)
+    sigma: float = setting(8.0, "width (samples) of the Gaussian soft target around each R peak", gt=0)
+    augment: bool = setting(True, "random amplitude scaling and noise on training chunks")
+    synthetic: SyntheticEcg = section(SyntheticEcg)
+
+    def check(self, where: str) -> None:
+        if self.source != "mitbih":
+            return
+        for split in ("train", "val", "test"):
+            if not getattr(self, f"{split}_records"):
+                raise ConfigError(f"{where}{split}_records is empty",
+                                  fix=f"list at least one record, e.g. --set {where}{split}_records=[100]")
+        for a, b in (("train", "val"), ("train", "test"), ("val", "test")):
+            both = sorted(set(getattr(self, f"{a}_records")) & set(getattr(self, f"{b}_records")))
+            if both:
+                raise ConfigError(f"record(s) {', '.join(both)} are in both {where}{a}_records and {where}{b}_records; "
+                                  "the split must be by record", fix="list each record in one split only")
+
+
+@dataclass
+class Detect:
+    threshold: float | Literal["auto"] = setting("auto", "probability threshold for a trigger, or auto (the best "
+                                                         "F1 on the validation records)", gt=0, lt=1)
+    min_distance_s: float = setting(0.2, "minimum time between two triggers", gt=0)
+    tolerance_s: float = setting(0.15, "a trigger within this of an annotated beat is a hit", gt=0)
+    hop: int = setting(512, "window hop when running over whole records", ge=1)
+    save_probs: bool = setting(False, "save per-sample probabilities of validation and test records (probs.npz)")
+
+
+@dataclass
+class Plots:
+    records: int = setting(4, "test records plotted", ge=0)
+    seconds: float = setting(10.0, "seconds shown per plot", gt=0)
+
+
+@dataclass
+class TransformerModel:
+    n_layer: int = setting(4, "encoder blocks", ge=1)
+    n_head: int = setting(4, "attention heads", ge=1)
+    n_embd: int = setting(64, "embedding width", ge=1)
+    dropout: float = setting(0.1, "dropout", ge=0, lt=1)
+    patch: int = setting(8, "samples per token", ge=1)
+    causal: bool = setting(False, "attend to the past only (real-time triggers)")
+
+
+@dataclass
+class GRUModel:
+    cell: Literal["gru", "lstm", "rnn"] = setting("gru", "recurrent cell")
+    hidden: int = setting(64, "hidden units", ge=1)
+    layers: int = setting(2, "stacked layers", ge=1)
+    bidirectional: bool = setting(True, "read the signal both ways (not real-time)")
+    dropout: float = setting(0.0, "dropout between layers", ge=0, lt=1)
+    patch: int = setting(4, "samples per time step", ge=1)
+
+
+@dataclass
+class TCNModel:
+    channels: int = setting(32, "channels of every level", ge=1)
+    levels: int = setting(8, "dilated levels (dilation doubles per level)", ge=1)
+    kernel_size: int = setting(3, "kernel width", ge=2)
+    dropout: float = setting(0.0, "dropout", ge=0, lt=1)
     # non-causal: each output sees 1.4 s before and after its sample (4-fold CV F1 0.9941, the
     # causal variant 0.9795: benchmarks/results/ecg_rpeak_cv4*.md); causal=true for real-time triggers
-    "tcn": {"channels": 32, "levels": 8, "kernel_size": 3, "dropout": 0.0, "causal": False},
-}
+    causal: bool = setting(False, "see the past only (real-time triggers)")
 
 
-def _defaults(kind: str) -> dict:
-    cfg = copy.deepcopy(BASE)
-    cfg["model"] = dict(MODELS[kind])
-    return cfg
+ECG_TRAIN = dict(epochs=10, batch_size=32, optimizer="adamw", lr=1e-3, weight_decay=0.01, schedule="warmup_cosine",
+                 warmup_steps=50, clip_grad_norm=1.0, select="val_loss")
 
 
-def build_model(kind: str, m: dict, n_leads: int, chunk_length: int) -> torch.nn.Module:
-    """The tagger for recipe `kind` from the `model` config section."""
+@dataclass
+class EcgConfig:
+    """The ecg-rpeak-tcn recipe's config; the other two replace the model section."""
+
+    seed: int = setting(0, "seed for weights, chunks and augmentation", ge=0)
+    data: EcgData = section(EcgData)
+    model: TCNModel = section(TCNModel)
+    train: TrainConfig = section(TrainConfig, **ECG_TRAIN)
+    detect: Detect = section(Detect)
+    plots: Plots = section(Plots)
+
+
+@dataclass
+class TransformerConfig(EcgConfig):
+    model: TransformerModel = section(TransformerModel)
+
+
+@dataclass
+class GRUConfig(EcgConfig):
+    model: GRUModel = section(GRUModel)
+
+
+def build_model(cfg: EcgConfig, artifacts: dict | None = None) -> torch.nn.Module:
+    """The tagger of `cfg.model` for `data.n_leads` leads."""
     from dlcc.models.rnn import RNNTagger
     from dlcc.models.tcn import TCN
     from dlcc.models.transformer import ECGDetector
 
-    if kind == "transformer":
-        return ECGDetector(n_leads, chunk_length, int(m["n_layer"]), int(m["n_head"]), int(m["n_embd"]),
-                           float(m["dropout"]), bool(m["causal"]), int(m["patch"]))
-    if kind == "gru":
-        return RNNTagger(n_leads, int(m["hidden"]), int(m["layers"]), str(m["cell"]), bool(m["bidirectional"]),
-                         float(m["dropout"]), int(m["patch"]))
-    return TCN(n_leads, int(m["channels"]), int(m["levels"]), int(m["kernel_size"]), float(m["dropout"]),
-               bool(m["causal"]))
-
-
+    m, n_leads = cfg.model, cfg.data.n_leads
+    if isinstance(m, TransformerModel):
+        return ECGDetector(n_leads, cfg.data.chunk_length, m.n_layer, m.n_head, m.n_embd, m.dropout, m.causal, m.patch)
+    if isinstance(m, GRUModel):
+        return RNNTagger(n_leads, m.hidden, m.layers, m.cell, m.bidirectional, m.dropout, m.patch)
+    return TCN(n_leads, m.channels, m.levels, m.kernel_size, m.dropout, m.causal)
 def soft_bce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy of sigmoid(logits) against soft targets in [0, 1], mean over all
     samples (the course's LossTriggerDetection, computed stably from logits). `[B, T]` each."""
     return F.binary_cross_entropy_with_logits(logits, targets)
 
 
-def split_records(d: dict, seed: int) -> dict[str, list]:
+def split_records(d: EcgData, seed: int) -> dict[str, list]:
     """{"train": [...], "val": [...], "test": [...]} records (raw, as the data layer gives them)."""
-    from dlcc.errors import ConfigError
-
-    if d["source"] == "synthetic":
+    if d.source == "synthetic":
         from dlcc.data import make_synthetic_ecg
         from dlcc.data.ecg import Record
 
-        n, seconds = int(d["synthetic"]["records"]), float(d["synthetic"]["seconds"])
-        if n < 3:
-            raise ConfigError(f"data.synthetic.records={n}: need at least 3 (train, val, test)",
-                              fix="--set data.synthetic.records=6")
+        n, seconds = d.synthetic.records, d.synthetic.seconds
         recs = []
         for i in range(n):
-            signal, peaks = make_synthetic_ecg(seconds, fs=360, n_leads=int(d["n_leads"]), seed=seed * 1000 + i)
+            signal, peaks = make_synthetic_ecg(seconds, fs=360, n_leads=d.n_leads, seed=seed * 1000 + i)
             recs.append(Record(f"syn{i}", signal, 360.0, tuple(f"lead{c}" for c in range(signal.shape[1])),
                                peaks, ("N",) * len(peaks)))
         n_test = max(1, n // 6)
         return {"train": recs[: n - 2 * n_test], "val": recs[n - 2 * n_test: n - n_test], "test": recs[n - n_test:]}
-    if d["source"] != "mitbih":
-        raise ConfigError(f"data.source={d['source']!r} is not 'mitbih' or 'synthetic'",
-                          fix="--set data.source=mitbih (real records) or data.source=synthetic")
-    names = {split: [str(r) for r in d[f"{split}_records"]] for split in ("train", "val", "test")}
-    for a, b in (("train", "val"), ("train", "test"), ("val", "test")):
-        both = sorted(set(names[a]) & set(names[b]))
-        if both:
-            raise ConfigError(f"record(s) {', '.join(both)} are in both data.{a}_records and data.{b}_records; "
-                              "the split must be by record", fix="list each record in one split only")
-    for split in ("train", "val", "test"):
-        if not names[split]:
-            raise ConfigError(f"data.{split}_records is empty", fix=f"list at least one record, e.g. --set data.{split}_records=[100]")
     from dlcc.data import load_mitbih
 
-    return {split: load_mitbih(names[split]) for split in ("train", "val", "test")}
+    return {split: load_mitbih(getattr(d, f"{split}_records")) for split in ("train", "val", "test")}
 
 
 THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.05), 2)
@@ -136,22 +201,17 @@ def triggers(probs: dict[str, np.ndarray], fs: float, threshold: float, min_dist
     return {name: find_triggers(p, fs, threshold, min_distance_s) for name, p in probs.items()}
 
 
-def choose_threshold(setting, probs: dict, truth: dict, fs: float, det: dict) -> float:
+def choose_threshold(det: Detect, probs: dict, truth: dict, fs: float) -> float:
     """`detect.threshold` as a number, or for "auto" the grid value (0.05 ... 0.95) with the best
     pooled F1 on the *validation* records (never the test records)."""
-    from dlcc.errors import ConfigError
     from dlcc.metrics.events import evaluate_records
 
-    if str(setting) != "auto":
-        try:
-            return float(setting)
-        except ValueError:
-            raise ConfigError(f"detect.threshold={setting!r} is not a number or 'auto'",
-                              fix="--set detect.threshold=0.5 (or auto)") from None
+    if det.threshold != "auto":
+        return float(det.threshold)
 
     def f1(th: float) -> float:
-        found = triggers(probs, fs, th, float(det["min_distance_s"]))
-        return evaluate_records(truth, found, fs, float(det["tolerance_s"]))[1]["f1"]
+        found = triggers(probs, fs, th, det.min_distance_s)
+        return evaluate_records(truth, found, fs, det.tolerance_s)[1]["f1"]
 
     scores = np.array([f1(th) for th in THRESHOLDS])
     best = THRESHOLDS[scores >= scores.max() - 1e-12]
@@ -169,100 +229,75 @@ def _plot_window(truth: np.ndarray, found: np.ndarray, fs: float, tolerance_s: f
     return int(np.clip(errors[0] - length // 2, 0, max(0, n - length)))
 
 
-def run(cfg: dict, ctx: RunContext, kind: str, name: str) -> dict:
+def run(cfg: EcgConfig, ctx: RunContext) -> dict:
     from dlcc.metrics.events import evaluate_records
     from dlcc.models.transformer import decay_groups
     from dlcc.signals import ECGChunks, prepare_record
     from dlcc.signals.plots import plot_triggers
-    from dlcc.train import BestModel, evaluate, fit, make_scheduler, plot_history
+    from dlcc.train import Task, evaluate, train_and_report
     from dlcc.utils.device import choose_device
     from dlcc.utils.io import write_json
 
     device = choose_device(ctx.device)
-    d, t, det = cfg["data"], cfg["train"], cfg["detect"]
-    raw = split_records(d, ctx.seed)
-    prep = {split: [prepare_record(r, int(d["n_leads"]), first_lead=d["first_lead"]) for r in recs]
-            for split, recs in raw.items()}
-    L, sigma = int(d["chunk_length"]), float(d["sigma"])
-    train_ds = ECGChunks(prep["train"], L, sigma, "random", int(d["chunks_per_record"]), seed=ctx.seed,
-                         augment=bool(d["augment"]))
-    val_ds = ECGChunks(prep["val"], L, sigma, "tiled")
-    train_loader = torch.utils.data.DataLoader(train_ds, batch_size=int(t["batch_size"]), shuffle=True,
-                                               generator=torch.Generator().manual_seed(ctx.seed))
-    val_loader = torch.utils.data.DataLoader(val_ds, batch_size=64)
-    model = build_model(kind, cfg["model"], int(d["n_leads"]), L)
-    epochs = int(t["epochs"])
-    optimizer = torch.optim.AdamW(decay_groups(model, float(t["weight_decay"])), lr=float(t["lr"]))
-    total = epochs * len(train_loader)
-    scheduler, interval = (make_scheduler("warmup_cosine", optimizer, epochs, len(train_loader),
-                                          warmup_steps=max(1, min(int(t["warmup_steps"]), total - 1)))
-                           if total > 1 else (None, "epoch"))
-    tracker, tracking = ctx.open_tracker(cfg, name)
-    callbacks = [*ctx.callbacks, *tracking]
-    callbacks.append(BestModel("val_loss", "min"))
-    ctx.log(f"{name}: {sum(p.numel() for p in model.parameters()):,} parameters; records "
-            + "; ".join(f"{s} {', '.join(r.name for r in prep[s])}" for s in ("train", "val", "test")))
-    trainer = fit(model, train_loader, val_loader, soft_bce, optimizer, epochs, scheduler=scheduler,
-                  scheduler_interval=interval, callbacks=callbacks, device=device,
-                  clip_grad_norm=t["clip_grad_norm"], metrics={}, out_dir=ctx.out_dir, resume=ctx.resume,
-                  progress=ctx.progress, config=cfg, log=ctx.log)
-    model = trainer.model
+    d, det = cfg.data, cfg.detect
+    raw = split_records(d, cfg.seed)
+    prep = {split: [prepare_record(r, d.n_leads, first_lead=d.first_lead) for r in recs] for split, recs in raw.items()}
+    L = d.chunk_length
+    train_ds = ECGChunks(prep["train"], L, d.sigma, "random", d.chunks_per_record, seed=cfg.seed, augment=d.augment)
+    train_loader = torch.utils.data.DataLoader(train_ds, batch_size=cfg.train.batch_size, shuffle=True,
+                                               generator=torch.Generator().manual_seed(cfg.seed))
+    val_loader = torch.utils.data.DataLoader(ECGChunks(prep["val"], L, d.sigma, "tiled"), batch_size=64)
+    model = build_model(cfg)
+    name = ctx.name or "ecg-rpeak"
+    ctx.log(f"{name}: records " + "; ".join(f"{s} {', '.join(r.name for r in prep[s])}" for s in ("train", "val", "test")))
+    fs = prep["test"][0].fs
+    task = Task(model, train_loader, val_loader, soft_bce, metrics={}, param_groups=decay_groups(model, cfg.train.weight_decay),
+                title=name, artifacts={"input": {"fs": fs, "n_leads": d.n_leads, "first_lead": d.first_lead,
+                                                 "window": L, "hop": det.hop},
+                                       "detect": {"min_distance_s": det.min_distance_s}})
+    chosen: dict = {}
 
-    fs, tol = prep["test"][0].fs, float(det["tolerance_s"])
-    test_loss = evaluate(model, torch.utils.data.DataLoader(ECGChunks(prep["test"], L, sigma, "tiled"), batch_size=64),
-                         soft_bce, device, metrics={})["loss"]
-    hop, dist = int(det["hop"]), float(det["min_distance_s"])
-    val_probs = record_probs(model, prep["val"], L, hop, device)
-    val_truth = {r.name: r.r_peaks for r in prep["val"]}
-    threshold = choose_threshold(det["threshold"], val_probs, val_truth, fs, det)
-    _, val_scores = evaluate_records(val_truth, triggers(val_probs, fs, threshold, dist), fs, tol)
-    test_probs = record_probs(model, prep["test"], L, hop, device)
-    found = triggers(test_probs, fs, threshold, dist)
-    if det["save_probs"]:   # for re-thresholding and ensembles (benchmarks/bench_ecg.py --ensemble)
-        np.savez_compressed(ctx.out_dir / "probs.npz", **{f"val/{k}": v for k, v in val_probs.items()},
-                            **{f"test/{k}": v for k, v in test_probs.items()})
-    truth = {r.name: r.r_peaks for r in prep["test"]}
-    per_record, overall = evaluate_records(truth, found, fs, tol)
-    write_json(ctx.out_dir / "per_record.json", {"test": per_record, "overall": overall})
+    def validate(model, info):
+        val_probs = record_probs(model, prep["val"], L, det.hop, device)
+        truth = {r.name: r.r_peaks for r in prep["val"]}
+        threshold = choose_threshold(det, val_probs, truth, fs)
+        _, scores = evaluate_records(truth, triggers(val_probs, fs, threshold, det.min_distance_s), fs, det.tolerance_s)
+        task.artifacts["detect"]["threshold"] = threshold
+        chosen.update(threshold=threshold, val_probs=val_probs)
+        return {"val_f1": scores["f1"], "threshold": threshold}
 
-    length = int(float(cfg["plots"]["seconds"]) * fs)
-    for rec in prep["test"][: int(cfg["plots"]["records"])]:
-        start = _plot_window(rec.r_peaks, found[rec.name], fs, tol, length, len(rec.signal))
-        s = per_record[rec.name]
-        path = plot_triggers(rec.signal, rec.r_peaks, found[rec.name], ctx.out_dir / f"ecg_test_{rec.name}.png",
-                             fs, start, length, rec.leads,
-                             title=f"{name} - record {rec.name}, {start / fs:.0f}-{(start + length) / fs:.0f} s: "
-                                   f"F1 {s['f1']:.4f} (Se {s['sensitivity']:.4f}, +P {s['ppv']:.4f})")
-        if tracker is not None:
-            tracker.log_figure(f"ecg_test_{rec.name}", path, trainer.global_step)
-    plot_history(trainer.history, ctx.out_dir / "history.png", title=name)
+    def test(model, info):
+        test_loss = evaluate(model, torch.utils.data.DataLoader(ECGChunks(prep["test"], L, d.sigma, "tiled"),
+                                                                batch_size=64), soft_bce, device, metrics={})["loss"]
+        test_probs = record_probs(model, prep["test"], L, det.hop, device)
+        found = triggers(test_probs, fs, chosen["threshold"], det.min_distance_s)
+        if det.save_probs:   # for re-thresholding and ensembles (benchmarks/bench_ecg.py --ensemble)
+            np.savez_compressed(ctx.out_dir / "probs.npz", **{f"val/{k}": v for k, v in chosen["val_probs"].items()},
+                                **{f"test/{k}": v for k, v in test_probs.items()})
+        truth = {r.name: r.r_peaks for r in prep["test"]}
+        per_record, overall = evaluate_records(truth, found, fs, det.tolerance_s)
+        write_json(ctx.out_dir / "per_record.json", {"test": per_record, "overall": overall})
+        length = int(cfg.plots.seconds * fs)
+        for rec in prep["test"][: cfg.plots.records]:
+            start = _plot_window(rec.r_peaks, found[rec.name], fs, det.tolerance_s, length, len(rec.signal))
+            sc = per_record[rec.name]
+            plot_triggers(rec.signal, rec.r_peaks, found[rec.name], ctx.out_dir / f"ecg_test_{rec.name}.png",
+                          fs, start, length, rec.leads,
+                          title=f"{name} - record {rec.name}, {start / fs:.0f}-{(start + length) / fs:.0f} s: "
+                                f"F1 {sc['f1']:.4f} (Se {sc['sensitivity']:.4f}, +P {sc['ppv']:.4f})")
+        ctx.log(f"{name}: test F1 {overall['f1']:.4f} (Se {overall['sensitivity']:.4f}, +P {overall['ppv']:.4f}) "
+                f"on records {', '.join(truth)}")
+        return {"test_f1": overall["f1"], "test_sensitivity": overall["sensitivity"], "test_ppv": overall["ppv"],
+                "test_tp": overall["tp"], "test_fp": overall["fp"], "test_fn": overall["fn"], "test_loss": test_loss}
 
-    best = min((h for h in trainer.history if "val_loss" in h), key=lambda h: h["val_loss"], default={})
-    metrics = {
-        "test_f1": overall["f1"], "test_sensitivity": overall["sensitivity"], "test_ppv": overall["ppv"],
-        "test_tp": overall["tp"], "test_fp": overall["fp"], "test_fn": overall["fn"], "test_loss": test_loss,
-        "val_loss": best.get("val_loss"), "val_f1": val_scores["f1"], "best_epoch": best.get("epoch"),
-        "threshold": threshold,
-        "n_params": sum(p.numel() for p in model.parameters()),
-    }
-    if tracker is not None:
-        tracker.log_metrics({k: v for k, v in metrics.items() if isinstance(v, (int, float))}, trainer.global_step)
-        tracker.close()
-    ctx.log(f"{name}: test F1 {overall['f1']:.4f} (Se {overall['sensitivity']:.4f}, +P {overall['ppv']:.4f}) "
-            f"on records {', '.join(truth)}")
-    return metrics
-
-
-def _runner(kind: str, name: str):
-    return lambda cfg, ctx: run(cfg, ctx, kind, name)
+    return train_and_report(task, cfg.train, ctx, validate=validate, test=test)
 
 
 RECIPES = [
-    Recipe(f"ecg-rpeak-{kind}", summary, "mitbih (or data.source=synthetic)", _defaults(kind),
-           _runner(kind, f"ecg-rpeak-{kind}"), tags=("sequences", "A4"))
-    for kind, summary in (
-        ("transformer", "transformer encoder tagger (course ECGDetector) for R-peak triggers"),
-        ("gru", "bidirectional GRU tagger for R-peak triggers"),
-        ("tcn", "dilated TCN for R-peak triggers (model.causal=true: real-time)"),
-    )
+    Recipe("ecg-rpeak-transformer", "transformer encoder tagger (course ECGDetector) for R-peak triggers",
+           "mitbih (or data.source=synthetic)", TransformerConfig, run, build_model, tags=("sequences", "A4")),
+    Recipe("ecg-rpeak-gru", "bidirectional GRU tagger for R-peak triggers",
+           "mitbih (or data.source=synthetic)", GRUConfig, run, build_model, tags=("sequences", "A4")),
+    Recipe("ecg-rpeak-tcn", "dilated TCN for R-peak triggers (model.causal=true: real-time)",
+           "mitbih (or data.source=synthetic)", EcgConfig, run, build_model, tags=("sequences", "A4")),
 ]

@@ -6,35 +6,38 @@ about 72-74% test accuracy in well under a minute on two CPU cores.
 
 from __future__ import annotations
 
-from dlcc.models.mlp import MLP
-from dlcc.recipes._mnist1d import COMMON, load_loaders
-from dlcc.recipes._torch import check_common, train_classifier
-from dlcc.recipes.registry import Recipe, RunContext
+from dataclasses import dataclass
 
-DEFAULTS = {
-    **COMMON,
-    "epochs": 50,
-    "model": {"hidden": [256, 256, 256], "activation": "relu", "dropout": 0.2, "batchnorm": False},
-    "optimizer": {"name": "adamw", "lr": 0.003, "momentum": 0.9, "weight_decay": 0.0},
-    "scheduler": "cosine",
-    "scheduler_options": {"max_lr": 0.01, "pct_start": 0.3, "step_size": 20, "gamma": 0.5,
-                          "min_lr": 0.0, "warmup_steps": 0},
-}
+from dlcc.config import section, setting
+from dlcc.recipes._classify import MLPModel, build_mlp
+from dlcc.recipes._mnist1d import Mnist1dData, run_classifier
+from dlcc.recipes.registry import Recipe
+from dlcc.train import TrainConfig
 
 
-def run(cfg: dict, ctx: RunContext) -> dict:
-    check_common(cfg)
-    loaders = load_loaders(cfg)
-    m = cfg["model"]
-    model = MLP(40, m["hidden"], 10, activation=m["activation"], dropout=m["dropout"], batchnorm=m["batchnorm"])
-    return train_classifier(cfg, ctx, model, loaders, title="mnist1d-mlp")
+@dataclass
+class Config:
+    seed: int = setting(0, "seed for weights, data order, dropout and the validation split", ge=0)
+    data: Mnist1dData = section(Mnist1dData)
+    model: MLPModel = section(MLPModel, hidden=[256, 256, 256], dropout=0.2)
+    train: TrainConfig = section(TrainConfig, epochs=50, batch_size=100, optimizer="adamw", lr=0.003,
+                                 schedule="cosine", select="val_accuracy")
+
+
+def build_model(cfg: Config, artifacts: dict | None = None):
+    return build_mlp(cfg.model, 40)
+
+
+def run(cfg: Config, ctx) -> dict:
+    return run_classifier(cfg, ctx, build_model(cfg), "mnist1d-mlp")
 
 
 RECIPE = Recipe(
     name="mnist1d-mlp",
     summary="MLP on MNIST-1D (generated offline; paper: 68% test)",
     data="mnist1d",
-    defaults=DEFAULTS,
+    config=Config,
     run=run,
+    build_model=build_model,
     tags=("A2", "torch"),
 )

@@ -8,25 +8,35 @@ figure with both runs' validation curves (`quickstart.png`). Needs no download.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from dlcc.recipes.config import apply_overrides
+from dlcc.config import section, setting, to_dict
 from dlcc.recipes.registry import Recipe, RunContext, get_recipe
 from dlcc.utils.io import write_json, write_yaml
 
 PARTS = {"numpy": "digits-mlp-numpy", "torch": "mnist1d-cnn"}
 
 
-def _run_part(key: str, overrides: dict, ctx: RunContext) -> tuple[dict, dict]:
+@dataclass
+class Part:
+    epochs: int = setting(10, "training epochs of this part", ge=1)
+
+
+@dataclass
+class Config:
+    seed: int = setting(0, "seed of both parts", ge=0)
+    numpy: Part = section(Part, "digits-mlp-numpy: the NumPy MLP on scikit-learn's digits", epochs=30)
+    torch: Part = section(Part, "mnist1d-cnn: the PyTorch 1-D CNN on MNIST-1D", epochs=15)
+
+
+def _run_part(key: str, part: Part, ctx: RunContext) -> tuple[dict, dict]:
     recipe = get_recipe(PARTS[key])
-    settings = [f"{k}={json.dumps(v)}" for k, v in overrides.items()]
-    cfg = apply_overrides(recipe.defaults, settings)
-    cfg["seed"] = ctx.seed
+    cfg = recipe.make_config([f"train.epochs={part.epochs}"], seed=ctx.seed)
     out = ctx.out_dir / recipe.name
     out.mkdir(parents=True, exist_ok=True)
-    write_yaml(out / "config.yaml", {"recipe": recipe.name, "config": cfg})
+    write_yaml(out / "config.yaml", {"recipe": recipe.name, "config": to_dict(cfg)})
     ctx.log(f"\n== {recipe.name}: {recipe.summary}")
-    metrics = recipe.run(cfg, replace(ctx, out_dir=out))
+    metrics = recipe.run(cfg, replace(ctx, out_dir=out, config=to_dict(cfg), name=recipe.name))
     write_json(out / "metrics.json", metrics)
     history_file = out / "history.json"
     history = json.loads(history_file.read_text()) if history_file.exists() else {}
@@ -59,10 +69,10 @@ def _figure(histories: dict[str, dict], path) -> None:
     plt.close(fig)
 
 
-def run(cfg: dict, ctx: RunContext) -> dict:
+def run(cfg: Config, ctx: RunContext) -> dict:
     results, histories = {}, {}
     for key in PARTS:
-        metrics, history = _run_part(key, cfg[key], ctx)
+        metrics, history = _run_part(key, getattr(cfg, key), ctx)
         results[PARTS[key]] = metrics
         histories[PARTS[key]] = history
     _figure(histories, ctx.out_dir / "quickstart.png")
@@ -70,9 +80,9 @@ def run(cfg: dict, ctx: RunContext) -> dict:
     ctx.log("|---|---|---:|---:|---:|---:|---:|")
     for key, name in PARTS.items():
         m = results[name]
-        ctx.log(f"| {name} | {key} | {m.get('num_parameters', 0):,} | {m.get('epochs_run', '-')} | "
+        ctx.log(f"| {name} | {key} | {m.get('n_params', 0):,} | {m.get('epochs_run', '-')} | "
                 f"{m.get('val_accuracy', float('nan')):.4f} | {m.get('test_accuracy', float('nan')):.4f} | "
-                f"{m.get('train_time_s', 0):.1f} |")
+                f"{m.get('train_time_s', 0):.2f} |")
     ctx.log(f"\nfigure: {ctx.out_dir / 'quickstart.png'}")
     flat = {f"{key}_{metric}": value for key, name in PARTS.items()
             for metric, value in results[name].items() if isinstance(value, (int, float))}
@@ -84,7 +94,9 @@ RECIPE = Recipe(
     name="quickstart",
     summary="the main job: NumPy MLP on digits + PyTorch CNN on MNIST-1D, table and plot (offline)",
     data="digits, mnist1d",
-    defaults={"seed": 0, "numpy": {"epochs": 30}, "torch": {"epochs": 15}},
+    config=Config,
     run=run,
     tags=("embedded",),
+    resumable=False,
+    lightning=False,
 )

@@ -1,19 +1,27 @@
 """The recipe contract and the registry that discovers recipes.
 
-A recipe module defines:
+A recipe module defines (data + model + defaults + its own evaluation and figures):
+
+    @dataclass
+    class Config:                                  # typed settings, see dlcc.config
+        seed: int = setting(0, "random seed", ge=0)
+        model: MLPModel = section(MLPModel, hidden=[256, 256])
+        train: TrainConfig = section(TrainConfig, epochs=50, lr=3e-3, select="val_accuracy")
 
     RECIPE = Recipe(
-        name="digits-mlp-numpy",
-        summary="NumPy MLP on scikit-learn's digits (embedded, no download)",
-        data="digits",
-        defaults={"epochs": 30, "model": {"hidden": [64]}, ...},
-        run=run,                      # run(cfg: dict, ctx: RunContext) -> dict of metrics
+        name="mnist1d-mlp",
+        summary="MLP on MNIST-1D (generated offline)",
+        data="mnist1d",
+        config=Config,                             # a zero-argument callable giving the defaults
+        run=run,                                   # run(cfg, ctx) -> dict of metrics
+        build_model=build_model,                   # (cfg, artifacts) -> the network, for load_run
+        presets={"course": {"train.lr": 5.0}},     # named overlays; --set still wins
     )
 
-`run` gets the merged config (defaults + `--set` overrides) and a `RunContext`, writes what it
-likes into `ctx.out_dir` (plots, checkpoints) and returns final metrics with stable keys
-(`test_accuracy`, `val_loss`, `test_dice`, `test_f1`, ...). The runner adds `train_time_s`
-when the recipe does not, and writes `config.yaml` and `metrics.json`.
+`run` gets the validated config and a `RunContext`, trains through
+`dlcc.train.train_and_report` and returns final metrics with stable keys (`test_accuracy`,
+`val_loss`, `test_dice`, `test_f1`, `n_params`, `train_time_s`, ...). The runner
+(`runner.py`) writes `config.yaml` and `metrics.json`.
 """
 
 from __future__ import annotations
@@ -23,38 +31,13 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from dlcc.config import apply_overrides, apply_values, validate
 from dlcc.errors import ConfigError
+from dlcc.train.context import RunContext
 
-
-@dataclass
-class RunContext:
-    """What a recipe needs to know about this run besides its config."""
-
-    out_dir: Path
-    device: str = "auto"           # resolved by the recipe with dlcc.utils.choose_device
-    seed: int = 0
-    tracker: str = "none"          # tb | mlflow | wandb | jsonl | none
-    progress: bool = True          # show progress bars
-    resume: bool = False           # continue from the last checkpoint in out_dir
-    log: Callable[[str], None] = print
-    # Extra dlcc.train callbacks (e.g. a tuner's pruner) that torch recipes pass to fit().
-    callbacks: list = field(default_factory=list)
-    # False: skip the test split (a tuner selecting on validation evaluates test only once,
-    # for the best config); the recipe then returns no test_* metrics.
-    evaluate_test: bool = True
-
-    def open_tracker(self, cfg: dict, name: str | None = None, log_params: bool = True) -> tuple[Any, list]:
-        """(tracker, [its TrackerCallback]) for `--tracker`, or (None, []) without one. `name`
-        is the run's name in the tracker (default: the run directory's name)."""
-        if not self.tracker or self.tracker == "none":
-            return None, []
-        from dlcc.track import TrackerCallback, make_tracker
-
-        tracker = make_tracker(self.tracker, self.out_dir, name or self.out_dir.name, cfg)
-        return tracker, [TrackerCallback(tracker, log_params=log_params)]
+__all__ = ["Recipe", "RunContext", "get_recipe", "list_recipes"]
 
 
 @dataclass
@@ -62,9 +45,36 @@ class Recipe:
     name: str
     summary: str
     data: str
-    defaults: dict[str, Any]
-    run: Callable[[dict, RunContext], dict]
+    config: Callable[[], Any]
+    run: Callable[[Any, RunContext], dict]
+    build_model: Callable[[Any, dict], Any] | None = None
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)
     tags: tuple[str, ...] = field(default_factory=tuple)
+    resumable: bool = True        # writes checkpoints that --resume can continue from
+    lightning: bool = True        # can train under PyTorch Lightning (--engine lightning)
+
+    def defaults(self) -> Any:
+        """A fresh instance of the recipe's default config."""
+        return self.config()
+
+    def make_config(self, overrides: list[str] = (), preset: str | None = None, seed: int | None = None) -> Any:
+        """Defaults, then the preset, then the `--set` overrides, then `--seed`; validated."""
+        cfg = self.defaults()
+        if preset:
+            if preset not in self.presets:
+                known = ", ".join(self.presets) or "none"
+                raise ConfigError(f"recipe {self.name!r} has no preset {preset!r} (its presets: {known})",
+                                  fix=f"see `dlcc run {self.name} --show`" if not self.presets else
+                                      f"--preset {next(iter(self.presets))}")
+            cfg = apply_values(cfg, self.presets[preset], source=f"preset {preset!r}")
+        for text in overrides:
+            if text.split("=", 1)[0].strip() == "preset":
+                raise ConfigError("presets are chosen with --preset, not --set preset=...",
+                                  fix=f"dlcc run {self.name} --preset {text.split('=', 1)[-1].strip() or 'NAME'}")
+        cfg = apply_overrides(cfg, list(overrides))
+        if seed is not None:
+            cfg = apply_values(cfg, {"seed": seed})
+        return validate(cfg)
 
 
 def _discover() -> dict[str, Recipe]:
@@ -72,7 +82,7 @@ def _discover() -> dict[str, Recipe]:
 
     found: dict[str, Recipe] = {}
     for info in pkgutil.iter_modules(package.__path__):
-        if info.name in {"registry", "runner", "config"} or info.name.startswith("_"):
+        if info.name in {"registry", "runner", "load"} or info.name.startswith("_"):
             continue
         module = importlib.import_module(f"dlcc.recipes.{info.name}")
         recipes = getattr(module, "RECIPES", None) or [getattr(module, "RECIPE", None)]

@@ -7,14 +7,14 @@
   `test_dice` is the mean Dice of the cell-interior class over the 5 test slices.
 - `nuclei-unet`: the 2018 Data Science Bowl nuclei (83 images of 256×256 to 1040×1388 pixels,
   fluorescence and brightfield), foreground = any nucleus; a seeded split by image.
-- `unet-folder`: your own data - `dlcc run unet-folder --set data.images=DIR --set data.masks=DIR`.
+- `unet-folder`: your own data - `dlcc run unet-folder --set data.images=DIR data.masks=DIR`.
   Images (png, tif, jpg; 8 or 16 bit; grey, RGB or RGBA) are matched to masks by file name
   (`--set data.mask_suffix=_mask` for cell01.png + cell01_mask.png), split into train / val /
   test by a seeded shuffle, and checked before training: a missing mask, a size mismatch, a
   folder mixing grey and colour, an undecodable or empty folder each stop with a message that
   names the file and the fix (exit code 2).
 
-Training, metrics and figures: `dlcc.recipes._vision_segment` (BCE + soft Dice loss, Adam with
+Training, metrics and figures: `dlcc.recipes._segment` (BCE + soft Dice loss, Adam with
 a one-cycle schedule, random flips / rotations / crops, whole-image validation, tiled test
 prediction). `--set model.name=unet-course` trains the course's U-Net instead of the
 configurable one.
@@ -22,22 +22,57 @@ configurable one.
 
 from __future__ import annotations
 
-import copy
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
 
+from dlcc.config import section, setting
 from dlcc.errors import ConfigError, DataError
-from dlcc.recipes._vision_segment import SEG_DEFAULTS, check_seg_config, train_segmentation
+from dlcc.recipes._segment import SEG_TRAIN, Patches, SegConfig, build_unet, train_segmentation
 from dlcc.recipes.registry import Recipe, RunContext
+from dlcc.train import TrainConfig
+
+@dataclass
+class IsbiData(Patches):
+    test_slices: list[int] = setting([25, 26, 27, 28, 29], "slices held out for testing", ge=0)
+    val_slices: list[int] = setting([23, 24], "slices held out for validation", ge=0)
 
 
-def _defaults(data: dict, **changes) -> dict:
-    cfg = copy.deepcopy(SEG_DEFAULTS)
-    cfg["data"] = data
-    for key, value in changes.items():
-        cfg[key] = value
-    return cfg
+@dataclass
+class NucleiData(Patches):
+    test_size: float = setting(12, "test images: a count, or a fraction when below 1", ge=0)
+    val_size: float = setting(8, "validation images: a count, or a fraction when below 1", ge=0)
+
+
+@dataclass
+class FolderData(Patches):
+    images: str | None = setting(None, "folder of images (png, tif, jpg)")
+    masks: str | None = setting(None, "folder of masks, matched to images by file name")
+    mask_suffix: str = setting("", "mask name = image stem + this suffix (e.g. _mask)")
+    channels: Literal[1, 3] | None = setting(None, "1 (grey) or 3 (colour); null: as the files are")
+    normalize: Literal["max", "dtype", "none"] = setting("max", "max: divide each image by its maximum; dtype: "
+                                                                 "by its type's range; none")
+    mask_threshold: float | None = setting(None, "foreground = mask value above this (null: any non-zero)")
+    test_size: float = setting(0.2, "test pairs: a count, or a fraction when below 1", ge=0)
+    val_size: float = setting(0.1, "validation pairs: a count, or a fraction when below 1", ge=0)
+
+
+@dataclass
+class IsbiConfig(SegConfig):
+    data: IsbiData = section(IsbiData, patch=256, patches_per_epoch=184)
+
+
+@dataclass
+class NucleiConfig(SegConfig):
+    data: NucleiData = section(NucleiData, patch=128, patches_per_epoch=252)
+    train: TrainConfig = section(TrainConfig, **{**SEG_TRAIN, "epochs": 15})
+
+
+@dataclass
+class FolderConfig(SegConfig):
+    data: FolderData = section(FolderData, patch=256, patches_per_epoch=200)
 
 
 def _as_pair(image: np.ndarray, mask: np.ndarray, per_image_max: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -61,15 +96,13 @@ def _check_disjoint(split: dict[str, list[int]], n: int) -> None:
 
 
 # ------------------------------------------------------------------------------------- ISBI
-def run_isbi(cfg: dict, ctx: RunContext) -> dict:
+def run_isbi(cfg, ctx: RunContext) -> dict:
     from dlcc.data import load_isbi2012
 
-    check_seg_config(cfg)
     data = load_isbi2012()
     images, labels = data["train_images"], data["train_labels"]
     n = len(images)
-    d = cfg["data"]
-    test, val = [int(i) for i in d["test_slices"]], [int(i) for i in d["val_slices"]]
+    test, val = list(cfg.data.test_slices), list(cfg.data.val_slices)
     _check_disjoint({"test": test, "val": val}, n)
     train = [i for i in range(n) if i not in set(test) | set(val)]
     if not train or not test:
@@ -83,24 +116,23 @@ def run_isbi(cfg: dict, ctx: RunContext) -> dict:
 
 
 # ----------------------------------------------------------------------------------- nuclei
-def _split_counts(n: int, test: int | float, val: int | float) -> tuple[int, int]:
+def _split_counts(n: int, test: float, val: float) -> tuple[int, int]:
     """Numbers of test and validation items out of n (counts, or fractions when < 1)."""
-    n_test = int(round(test * n)) if isinstance(test, float) and test < 1 else int(test)
-    n_val = int(round(val * n)) if isinstance(val, float) and val < 1 else int(val)
+    n_test = int(round(test * n)) if test < 1 else int(test)
+    n_val = int(round(val * n)) if val < 1 else int(val)
     return n_test, n_val
 
 
-def run_nuclei(cfg: dict, ctx: RunContext) -> dict:
+def run_nuclei(cfg, ctx: RunContext) -> dict:
     from dlcc.data import load_nuclei
 
-    check_seg_config(cfg)
     items = load_nuclei()
-    d = cfg["data"]
-    n_test, n_val = _split_counts(len(items), d["test_size"], d["val_size"])
+    d = cfg.data
+    n_test, n_val = _split_counts(len(items), d.test_size, d.val_size)
     if n_test < 1 or n_val < 0 or n_test + n_val >= len(items):
-        raise ConfigError(f"data.test_size={d['test_size']} and data.val_size={d['val_size']} leave no training "
-                          f"images out of {len(items)}", fix="e.g. --set data.test_size=12 --set data.val_size=8")
-    order = np.random.default_rng(int(cfg["seed"])).permutation(len(items))
+        raise ConfigError(f"data.test_size={d.test_size:g} and data.val_size={d.val_size:g} leave no training "
+                          f"images out of {len(items)}", fix="e.g. --set data.test_size=12 data.val_size=8")
+    order = np.random.default_rng(cfg.seed).permutation(len(items))
     parts = {"test": order[:n_test], "val": order[n_test:n_test + n_val], "train": order[n_test + n_val:]}
     splits = {k: [_as_pair(items[i]["image"], items[i]["mask"], per_image_max=True) for i in v]
               for k, v in parts.items()}
@@ -109,37 +141,33 @@ def run_nuclei(cfg: dict, ctx: RunContext) -> dict:
 
 
 # ----------------------------------------------------------------------------------- folder
-def run_folder(cfg: dict, ctx: RunContext) -> dict:
+def run_folder(cfg, ctx: RunContext) -> dict:
     from dlcc.data.segmentation import SegmentationFolder
 
-    d = cfg["data"]
-    if not d["images"] or not d["masks"]:
+    d = cfg.data
+    if not d.images or not d.masks:
         raise ConfigError("unet-folder needs a folder of images and a folder of masks (data.images, data.masks)",
-                          fix="dlcc run unet-folder --set data.images=path/to/images --set data.masks=path/to/masks")
-    if d["channels"] not in (None, 1, 3):
-        raise ConfigError(f"data.channels={d['channels']!r}: expected 1 (grey), 3 (colour) or null (as the files are)",
-                          fix="--set data.channels=1")
-    check_seg_config(cfg)
-    ds = SegmentationFolder(d["images"], d["masks"], channels=d["channels"], mask_suffix=str(d["mask_suffix"] or ""),
-                            normalize=str(d["normalize"]), mask_threshold=d["mask_threshold"])
+                          fix="dlcc run unet-folder --set data.images=path/to/images data.masks=path/to/masks")
+    ds = SegmentationFolder(d.images, d.masks, channels=d.channels, mask_suffix=d.mask_suffix,
+                            normalize=d.normalize, mask_threshold=d.mask_threshold)
     for path in ds.skipped:
         ctx.log(f"unet-folder: skipped {path} (not a png/tif/jpg image)")
     n = len(ds)
     if n < 2:
-        raise DataError(f"{d['images']} has {n} image/mask pair; unet-folder needs at least 2 (one to train on, "
+        raise DataError(f"{d.images} has {n} image/mask pair; unet-folder needs at least 2 (one to train on, "
                         "one to test on)", fix="add more image/mask pairs to the folders")
-    n_test, n_val = _split_counts(n, d["test_size"], d["val_size"])
+    n_test, n_val = _split_counts(n, d.test_size, d.val_size)
     n_test = max(1, n_test)
     n_val = min(n_val, n - n_test - 1) if n >= 3 else 0
     if n_test >= n:
-        raise ConfigError(f"data.test_size={d['test_size']} leaves no training pairs out of {n}",
+        raise ConfigError(f"data.test_size={d.test_size:g} leaves no training pairs out of {n}",
                           fix="--set data.test_size=0.2")
-    order = np.random.default_rng(int(cfg["seed"])).permutation(n)
+    order = np.random.default_rng(cfg.seed).permutation(n)
     parts = {"test": order[:n_test], "val": order[n_test:n_test + n_val], "train": order[n_test + n_val:]}
     splits = {k: [ds[int(i)] for i in v] for k, v in parts.items()}
     names = {k: [ds.pairs[int(i)][0].name for i in v] for k, v in parts.items()}
     if all(float(m.max()) == 0 for _, m in splits["train"]):
-        raise DataError(f"every training mask in {d['masks']} is empty (no foreground pixel)",
+        raise DataError(f"every training mask in {d.masks} is empty (no foreground pixel)",
                         fix="check that masks mark the foreground with non-zero values "
                             "(or lower --set data.mask_threshold=...)")
     metrics = train_segmentation(cfg, ctx, splits, names, "unet-folder")
@@ -147,20 +175,20 @@ def run_folder(cfg: dict, ctx: RunContext) -> dict:
     return metrics
 
 
+def build_model(cfg, artifacts: dict | None = None):
+    """The U-Net of `cfg.model`; the input channels come from the run's artifacts (default 1)."""
+    channels = int(((artifacts or {}).get("input") or {}).get("channels", 1))
+    return build_unet(cfg.model, channels)
+
+
 RECIPES = [
     Recipe("isbi-unet", "A3(d): U-Net, BCE+Dice, on ISBI 2012 EM slices; Dice of cell interior on 5 held-out slices",
-           "isbi2012-em",
-           _defaults({"test_slices": [25, 26, 27, 28, 29], "val_slices": [23, 24], "patch": 256,
-                      "patches_per_epoch": 184}),
-           run_isbi, tags=("A3", "vision", "segmentation")),
+           "isbi2012-em", IsbiConfig, run_isbi, build_model,
+           tags=("A3", "vision", "segmentation")),
     Recipe("nuclei-unet", "U-Net, BCE+Dice, on DSB2018 nuclei (binary foreground), seeded split by image",
-           "dsb2018-nuclei",
-           _defaults({"test_size": 12, "val_size": 8, "patch": 128, "patches_per_epoch": 252}, epochs=15),
-           run_nuclei, tags=("vision", "segmentation")),
-    Recipe("unet-folder", "U-Net on your own image/mask folders (--set data.images=DIR --set data.masks=DIR)",
-           "your folders",
-           _defaults({"images": None, "masks": None, "mask_suffix": "", "channels": None, "normalize": "max",
-                      "mask_threshold": None, "test_size": 0.2, "val_size": 0.1, "patch": 256,
-                      "patches_per_epoch": 200}),
-           run_folder, tags=("vision", "segmentation")),
+           "dsb2018-nuclei", NucleiConfig, run_nuclei, build_model,
+           tags=("vision", "segmentation")),
+    Recipe("unet-folder", "U-Net on your own image/mask folders (--set data.images=DIR data.masks=DIR)",
+           "your folders", FolderConfig, run_folder, build_model,
+           tags=("vision", "segmentation")),
 ]

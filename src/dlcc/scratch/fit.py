@@ -6,7 +6,9 @@
 
 `loss_fn(logits, y) -> (loss, dlogits)` returns the batch-mean loss and its gradient. Each batch
 runs forward, loss, backward (which fills the grads), optional regularizer, optimizer step, and a
-per-batch schedule step. A NaN or inf loss stops training with `TrainingDiverged`.
+per-batch schedule step. A NaN or inf loss stops training with `TrainingDiverged`, naming the
+epoch, the batch and the learning rate; NumPy's own overflow warnings, which say neither, are
+silenced inside the loop (the loss check reports what they would have).
 
 Accuracy is reported when the task is classification: integer labels (N,) with logits (N, C),
 one-hot or soft labels (N, C) (argmax of both), or 0/1 labels with one logit per sample
@@ -76,9 +78,9 @@ def _progress(total: int, desc: str, enabled: bool | None):
     return tqdm(total=total, desc=desc, leave=False, unit="batch")
 
 
-def _diverged(where: str, loss: float, lr: float | None) -> TrainingDiverged:
+def _diverged(where: str, what: str, lr: float | None) -> TrainingDiverged:
     lr_text = f" (lr={lr:g})" if lr is not None else ""
-    return TrainingDiverged(f"training diverged: the loss is {loss} at {where}{lr_text}",
+    return TrainingDiverged(f"training diverged: {what} at {where}{lr_text}",
                             fix="lower the learning rate, check that the inputs are normalised "
                                 "and finite, or overfit one small batch first to debug")
 
@@ -106,7 +108,7 @@ def evaluate(model, loss_fn: Callable, x, y, batch_size: int = 1024) -> dict:
         model.train(was_training)
     mean_loss = total_loss / len(x)
     if not math.isfinite(mean_loss):
-        raise _diverged("evaluation", mean_loss, None)
+        raise _diverged("evaluation", f"the loss is {mean_loss}", None)
     out = {"loss": mean_loss}
     if kind is not None:
         out["accuracy"] = correct / len(x)
@@ -180,61 +182,68 @@ def fit(model, loss_fn: Callable, optimizer, train, val=None, *, epochs: int = 1
     else:
         backward = model.backward
 
-    for epoch in range(1, epochs + 1):
-        started = time.perf_counter()
-        lr_at_start = optimizer.lr
-        model.train()
-        order = rng.permutation(n) if shuffle else None
-        bar = _progress(n_batches, f"epoch {epoch}/{epochs}", progress)
-        total_loss, correct = 0.0, 0
-        for b, idx in enumerate(_batches(n, batch_size, order)):
-            xb, yb = x[idx], y[idx]
-            logits = model.forward(xb)
-            loss, dlogits = loss_fn(logits, yb)
-            loss = float(loss)
-            if not math.isfinite(loss):
+    # NumPy's overflow warnings name no epoch or batch; the loss check below does.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(1, epochs + 1):
+            started = time.perf_counter()
+            lr_at_start = optimizer.lr
+            model.train()
+            order = rng.permutation(n) if shuffle else None
+            bar = _progress(n_batches, f"epoch {epoch}/{epochs}", progress)
+            total_loss, correct = 0.0, 0
+            for b, idx in enumerate(_batches(n, batch_size, order)):
+                xb, yb = x[idx], y[idx]
+                logits = model.forward(xb)
+                where = f"epoch {epoch}, batch {b + 1}/{n_batches}"
+                if not np.isfinite(logits).all():
+                    if bar is not None:
+                        bar.close()
+                    raise _diverged(where, "the model's outputs became NaN/inf", optimizer.lr)
+                loss, dlogits = loss_fn(logits, yb)
+                loss = float(loss)
+                if not math.isfinite(loss):
+                    if bar is not None:
+                        bar.close()
+                    raise _diverged(where, f"the loss is {loss}", optimizer.lr)
+                backward(dlogits)
+                if regularizer is not None:
+                    regularizer(model)
+                optimizer.step()
+                if per_batch_schedule:
+                    schedule.step()
+                total_loss += loss * len(yb)
+                if kind == "unset":
+                    kind = _accuracy_kind(logits, yb)
+                if kind is not None:
+                    correct += _count_correct(kind, logits, yb)
                 if bar is not None:
-                    bar.close()
-                raise _diverged(f"epoch {epoch}, batch {b + 1}/{n_batches}", loss, optimizer.lr)
-            backward(dlogits)
-            if regularizer is not None:
-                regularizer(model)
-            optimizer.step()
-            if per_batch_schedule:
-                schedule.step()
-            total_loss += loss * len(yb)
-            if kind == "unset":
-                kind = _accuracy_kind(logits, yb)
-            if kind is not None:
-                correct += _count_correct(kind, logits, yb)
+                    bar.update(1)
+                    if b % 10 == 0:
+                        bar.set_postfix(loss=f"{loss:.4f}")
             if bar is not None:
-                bar.update(1)
-                if b % 10 == 0:
-                    bar.set_postfix(loss=f"{loss:.4f}")
-        if bar is not None:
-            bar.close()
-        if schedule is not None and not per_batch_schedule:
-            schedule.step()
+                bar.close()
+            if schedule is not None and not per_batch_schedule:
+                schedule.step()
 
-        history["epoch"].append(epoch)
-        history["lr"].append(lr_at_start)
-        if train_metrics == "full":
-            metrics = evaluate(model, loss_fn, x, y, eval_batch_size)
-            history["train_loss"].append(metrics["loss"])
-            if "accuracy" in metrics:
-                history.setdefault("train_accuracy", []).append(metrics["accuracy"])
-        else:
-            history["train_loss"].append(total_loss / n)
-            if kind is not None:
-                history.setdefault("train_accuracy", []).append(correct / n)
-        if val is not None:
-            metrics = evaluate(model, loss_fn, *val, batch_size=eval_batch_size)
-            history.setdefault("val_loss", []).append(metrics["loss"])
-            if "accuracy" in metrics:
-                history.setdefault("val_accuracy", []).append(metrics["accuracy"])
-        history["time_s"].append(time.perf_counter() - started)
-        if callback_per_epoch is not None and callback_per_epoch(epoch, history):
-            break
+            history["epoch"].append(epoch)
+            history["lr"].append(lr_at_start)
+            if train_metrics == "full":
+                metrics = evaluate(model, loss_fn, x, y, eval_batch_size)
+                history["train_loss"].append(metrics["loss"])
+                if "accuracy" in metrics:
+                    history.setdefault("train_accuracy", []).append(metrics["accuracy"])
+            else:
+                history["train_loss"].append(total_loss / n)
+                if kind is not None:
+                    history.setdefault("train_accuracy", []).append(correct / n)
+            if val is not None:
+                metrics = evaluate(model, loss_fn, *val, batch_size=eval_batch_size)
+                history.setdefault("val_loss", []).append(metrics["loss"])
+                if "accuracy" in metrics:
+                    history.setdefault("val_accuracy", []).append(metrics["accuracy"])
+            history["time_s"].append(time.perf_counter() - started)
+            if callback_per_epoch is not None and callback_per_epoch(epoch, history):
+                break
     return history
 
 

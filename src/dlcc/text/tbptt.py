@@ -4,8 +4,10 @@
 — one that only calls `logits = model(x)` — trains it the char-RNN way: the state at the end
 of batch i starts batch i+1, but it is detached, so gradients flow back at most one window
 (`seq_len` steps). Feed it `SequentialWindows`, whose rows continue from batch to batch.
-Training and evaluation keep separate states, so a validation pass never disturbs training.
-Call `reset()` whenever the stream restarts (at the start of every epoch).
+Training and evaluation keep separate states, so a validation pass never disturbs training;
+the evaluation state starts empty each time the model enters eval mode (each validation pass
+reads the validation text from its start). Call `reset()` whenever the training stream
+restarts (at the start of every epoch).
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ class CarryHidden(nn.Module):
 
     def reset(self) -> None:
         self._state = {True: None, False: None}
+
+    def train(self, mode: bool = True):
+        if self.training and not mode:   # a new evaluation pass: read from the start again
+            self._state[False] = None
+        return super().train(mode)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         hidden = self._state[self.training]

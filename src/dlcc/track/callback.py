@@ -3,8 +3,8 @@
 What it logs, all against the trainer's global step (one x-axis for everything):
 - on fit start: the run's config, flattened, as hyper-parameters (when `log_params`);
 - every `log_every` optimizer steps: `batch_loss` and `lr`;
-- every epoch: the epoch's metrics (`train_loss`, `val_loss`, `val_accuracy`, `lr`, ...) and `epoch`;
-- on fit end: final metrics not already logged with the last epoch (e.g. `test_accuracy`).
+- at every evaluation: the history row (`epoch`, `train_loss`, `val_loss`, `val_accuracy`, `lr`, ...);
+- on fit end: final metrics not already logged with the last evaluation.
 """
 
 from __future__ import annotations
@@ -39,16 +39,16 @@ class TrackerCallback(Callback):
         if self.log_params and config and not self.tracker.params_logged:
             self.tracker.log_params(dict(config))
 
-    def on_batch_end(self, trainer, step: int, loss: float, lr: float) -> None:
-        if step % self.log_every == 0:
-            self.tracker.log_metrics({"batch_loss": loss, "lr": lr}, step)
+    def on_batch_end(self, trainer, step: int, loss, lr: float) -> None:
+        if step % self.log_every == 0:   # float(loss) waits for a GPU: only every log_every steps
+            self.tracker.log_metrics({"batch_loss": float(loss), "lr": lr}, step)
 
-    def on_epoch_end(self, trainer, epoch: int, metrics: dict[str, Any]) -> None:
-        self._last_epoch = {**metrics, "epoch": epoch}
+    def on_eval(self, trainer, metrics: dict[str, Any]) -> None:
+        self._last_epoch = {k: v for k, v in metrics.items() if k != "step"}
         self.tracker.log_metrics(self._last_epoch, _step(trainer))
 
     def on_fit_end(self, trainer, metrics: dict[str, Any]) -> None:
-        # The loop passes the last epoch's metrics (already logged); log only what is new.
+        # The loop passes the last evaluation's row (already logged); log only what is new.
         last = getattr(self, "_last_epoch", {})
         new = {k: v for k, v in (metrics or {}).items() if k not in last or last[k] != v}
         if new:

@@ -18,8 +18,10 @@ checkpoint intact. `Checkpointer` is the callback that saves `last.pt` every N e
 from __future__ import annotations
 
 import os
+import pickle
 import random
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -83,13 +85,19 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if not path.is_file():
         raise DataError(f"checkpoint {path} does not exist",
                         fix="check the path, or start a new run without --resume")
+    if not zipfile.is_zipfile(path):   # torch.save writes a zip archive; anything else is damaged
+        raise DataError(f"checkpoint {path} is not a PyTorch checkpoint (corrupt or truncated: "
+                        f"{path.stat().st_size} bytes)", fix=f"delete {path.name} to start over, or use an intact copy")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises several types for corrupt or unsafe files
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"checkpoint {path} cannot be read (corrupt, truncated, or not a "
-                        f"weights-only file): {first[:200]}",
-                        fix=f"delete {path} to start over, or point to an intact checkpoint") from None
+    except pickle.UnpicklingError:
+        raise DataError(f"checkpoint {path} holds pickled Python objects, which dlcc does not load "
+                        "(loading them could run code from the file)",
+                        fix="use a checkpoint written by dlcc (tensors, numbers and strings only)") from None
+    except Exception as exc:  # torch raises several types for damaged archives
+        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"checkpoint {path} cannot be read (corrupt or truncated): {first}",
+                        fix=f"delete {path.name} to start over, or use an intact copy") from None
     if not isinstance(state, dict):
         raise DataError(f"checkpoint {path} holds a {type(state).__name__}, not a dict of state dicts",
                         fix="save checkpoints with dlcc.train.save_checkpoint")
@@ -97,12 +105,12 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 
 class Checkpointer(Callback):
-    """Save the whole trainer state to `directory/last.pt` every `every` epochs (and at the
-    last epoch or an early stop); with `resume`, restore from it in `on_fit_start`.
+    """Save the whole trainer state to `directory/last.pt` every `every` evaluations (and at
+    the last one, or an early stop); with `resume`, restore from it in `on_fit_start`.
 
     Put it last in the callback list, so that the state of the callbacks before it (best model,
     early stopping) is saved after they have seen the epoch. `fit(out_dir=...)` does that.
-    With `keep_all`, every saved epoch is also kept as `epoch_NNN.pt`.
+    With `keep_all`, every saved checkpoint is also kept as `step_NNNNNNN.pt`.
     """
 
     def __init__(self, directory: str | Path, every: int = 1, resume: bool = False,
@@ -126,15 +134,14 @@ class Checkpointer(Callback):
                 self.log(f"no checkpoint in {self.directory}; starting from epoch 1")
             return
         trainer.load_state_dict(load_checkpoint(self.last_path))
-        self.resumed_from = trainer.epoch
+        self.resumed_from = trainer.global_step
         if self.log:
-            self.log(f"resumed from {self.last_path} after epoch {trainer.epoch}")
+            self.log(f"resumed from {self.last_path} at epoch {trainer.epoch}, step {trainer.global_step}")
 
-    def on_epoch_end(self, trainer, epoch, metrics):
-        final = epoch == trainer.epochs or trainer.should_stop
-        if epoch % self.every and not final:
+    def on_eval(self, trainer, metrics):
+        if len(trainer.history) % self.every and not trainer.finished():
             return
         state = trainer.state_dict()
         save_checkpoint(self.last_path, state)
         if self.keep_all:
-            save_checkpoint(self.directory / f"epoch_{epoch:03d}.pt", state)
+            save_checkpoint(self.directory / f"step_{trainer.global_step:07d}.pt", state)

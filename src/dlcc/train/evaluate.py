@@ -54,7 +54,8 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable | None = None
     metrics = DEFAULT_METRICS if metrics is None else metrics
     was_training = model.training
     model.eval()
-    sums = {name: 0.0 for name in (["loss"] if loss_fn else []) + list(metrics)}
+    names = (["loss"] if loss_fn else []) + list(metrics)
+    sums = {name: torch.zeros((), dtype=torch.float64, device=device) for name in names}
     seen = 0
     try:
         for batch in loader:
@@ -63,14 +64,14 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable | None = None
                 outputs = model(inputs)
             outputs = outputs.float()
             n = len(targets)
-            if loss_fn is not None:
-                sums["loss"] += loss_fn(outputs, targets).item() * n
+            if loss_fn is not None:   # kept on the device: one synchronisation at the end, not per batch
+                sums["loss"] += loss_fn(outputs, targets).detach().double() * n
             for name, fn in metrics.items():
-                sums[name] += fn(outputs, targets).item() * n
+                sums[name] += torch.as_tensor(fn(outputs, targets), device=device).double() * n
             seen += n
     finally:
         model.train(was_training)
-    return {name: total / max(seen, 1) for name, total in sums.items()}
+    return {name: float(total) / max(seen, 1) for name, total in sums.items()}
 
 
 @torch.no_grad()

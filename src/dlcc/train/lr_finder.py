@@ -51,6 +51,7 @@ class LRRangeTest(Callback):
         self._schedule = torch.optim.lr_scheduler.ExponentialLR(trainer.optimizer, gamma)
 
     def on_batch_end(self, trainer, step, loss, lr):
+        loss = float(loss)
         self._avg = self.smooth * self._avg + (1 - self.smooth) * loss
         smoothed = self._avg / (1 - self.smooth ** step)  # bias correction of the running mean
         self.lrs.append(lr)

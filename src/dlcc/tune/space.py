@@ -102,7 +102,11 @@ def load_space(path: str | Path) -> SearchSpace:
         raise ConfigError(f"search space file {path} does not exist", fix=f"check the path; {DOCS}")
     if not path.is_file():
         raise ConfigError(f"search space {path} is not a file", fix=f"pass a YAML file; {DOCS}")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"search space {path} is not a text (UTF-8 YAML) file: byte {err.start} is invalid",
+                          fix=f"pass the YAML search space, not a binary file; {DOCS}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -171,7 +171,7 @@ class _Objective:
             metrics = self.run_trial(overrides, trial_dir, [pruning], False)
         except optuna.TrialPruned:
             self.last_failed = False
-            s.log(f"trial {trial.number:>3}  pruned after epoch {pruning.pruned_at}   {shown}")
+            s.log(f"trial {trial.number:>3}  pruned after evaluation {pruning.pruned_at}   {shown}")
             raise
         except TrainingDiverged as exc:
             self.last_error = exc.message

@@ -128,7 +128,6 @@ def _norm(value):
 
 @pytest.mark.task("A2.9", weight=2)
 def test_sweep_space_is_the_course_space_under_recipe_names(student):
-    from dlcc.recipes.config import apply_overrides
     from dlcc.recipes.registry import get_recipe
     from dlcc.tune import parse_space
     from dlcc.tune.params import to_overrides
@@ -139,14 +138,14 @@ def test_sweep_space_is_the_course_space_under_recipe_names(student):
     recipe = get_recipe("cifar10-mlp")
     for name, param in space.params.items():
         for value in param.extremes():
-            apply_overrides(recipe.defaults, to_overrides({name: value}))  # raises on unknown keys
+            recipe.make_config(to_overrides({name: value}))  # raises on unknown keys and bad values
     expected = {
-        "seed": ("int", 1, 2**32), "optimizer.lr": ("float", 0.05, 0.2),
-        "epochs": ("categorical", [30, 40, 50, 60, 70]), "batch_size": ("categorical", [256, 512]),
-        "optimizer.weight_decay": ("categorical", [0, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 1e-1]),
+        "seed": ("int", 1, 2**32), "train.lr": ("float", 0.05, 0.2),
+        "train.epochs": ("categorical", [30, 40, 50, 60, 70]), "train.batch_size": ("categorical", [256, 512]),
+        "train.weight_decay": ("categorical", [0, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 1e-1]),
         "model.hidden": ("categorical", [[300, 200, 100], [300, 300, 200, 100], [200, 100], [300, 300],
                                          [200, 200, 200, 200, 100]]),
-        "optimizer.name": ("categorical", ["adam", "sgd"]), "scheduler": ("categorical", ["onecycle", "step"]),
+        "train.optimizer": ("categorical", ["adam", "sgd"]), "train.schedule": ("categorical", ["onecycle", "step"]),
     }
     missing = sorted(set(expected) - set(space.params))
     assert not missing, f"the sweep does not search {missing} (the course searched them); it searches " \
