@@ -40,7 +40,7 @@ def test_missing_dataset(tmp_path, monkeypatch, cli):
     code, out, err = cli("--data-dir", empty, "data", "path", "mnist")
     _assert_clean_error(code, out, err)
     assert "dataset 'mnist' not found: missing mnist/train-images-idx3-ubyte.gz" in err
-    assert "and 1 more" in err and f"looked in: {empty}; {empty};" in err
+    assert "and 1 more" in err and f"looked in: {empty} (--data-dir); {empty} (DLCC_DATA);" in err
     assert "fix: unset DLCC_OFFLINE and run `dlcc data fetch mnist`" in err
     code, out, err = cli("data", "verify", "mnist")
     _assert_clean_error(code, out, err)
@@ -185,3 +185,24 @@ def test_partial_dataset_is_reported(shared_data, tmp_path, monkeypatch, cli):
     assert out.startswith("PARTIAL") and "47 of 48 files of mitbih/ not found" in err
     with pytest.raises(DataError, match=r"dataset 'mitbih' is incomplete: missing mitbih/100\.dat, mitbih/100\.atr"):
         D.load_mitbih(["100"])
+
+
+def test_dlcc_data_pointing_nowhere_is_named(tmp_path, monkeypatch, cli):
+    monkeypatch.setenv("DLCC_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("DLCC_OFFLINE", "1")
+    code, out, err = cli("data", "verify", "mnist")
+    _assert_clean_error(code, out, err)
+    assert f"{tmp_path / 'nowhere'} (DLCC_DATA, does not exist)" in err
+
+
+def test_a_data_file_replaced_by_a_directory_is_named(shared_data, tmp_path, monkeypatch, cli):
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        _copy(shared_data, tmp_path, f"mnist/{name}")
+    (tmp_path / "mnist" / "t10k-images-idx3-ubyte.gz").mkdir()
+    monkeypatch.setenv("DLCC_DATA", str(tmp_path))
+    monkeypatch.setenv("DLCC_OFFLINE", "1")
+    for args in (("data", "verify", "mnist"), ("data", "path", "mnist")):
+        code, out, err = cli(*args)
+        _assert_clean_error(code, out, err)
+        assert f"{tmp_path / 'mnist' / 't10k-images-idx3-ubyte.gz'} is a directory, not the file" in err
+    assert (tmp_path / "mnist" / "t10k-images-idx3-ubyte.gz").is_dir()

@@ -82,3 +82,14 @@ def test_mnist_mlp_numpy_defaults_reach_097(tmp_path, shared_data):
     metrics = _metrics(out)
     assert metrics["test_accuracy"] >= 0.97
     assert metrics["val_accuracy"] >= 0.97
+
+
+def test_the_numpy_recipes_log_to_a_tracker_and_close_it(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "digits-mlp-numpy", "--out", str(out), "--no-progress", "--tracker", "jsonl",
+                 "--set", "train.epochs=2"]) == 0
+    records = [json.loads(line) for line in (out / "tracking.jsonl").read_text().splitlines()]
+    kinds = [r["type"] for r in records]
+    assert kinds[0] == "start" and kinds[-1] == "end" and "figure" in kinds
+    epochs = [r for r in records if r["type"] == "metrics" and "val_accuracy" in r["metrics"]]
+    assert len(epochs) >= 2 and any("test_accuracy" in r["metrics"] for r in epochs)

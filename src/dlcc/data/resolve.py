@@ -120,14 +120,26 @@ def ensure(name: str, data_dir=None, variant: str | None = None, only: list[str]
     return resolved
 
 
+def looked_in(spec: DatasetSpec, relpaths: list[str], data_dir=None) -> str:
+    """Where a dataset's files were looked for, and what was odd there: a DLCC_DATA or
+    --data-dir entry that does not exist, or a file's name taken by a directory."""
+    labelled = ([(d, "--data-dir") for d in explicit_dirs(data_dir)] + [(d, "DLCC_DATA") for d in source_dirs()]
+                + [(cache_dir(), "cache")])
+    places = [f"{d} ({label}{'' if d.is_dir() else ', does not exist'})" for d, label in labelled]
+    text = "looked in: " + "; ".join(places)
+    clashes = [d / spec.folder / r for d, _ in labelled for r in relpaths if (d / spec.folder / r).is_dir()]
+    if clashes:
+        text += f"\n  {clashes[0]} is a directory, not the file" + (f" (+{len(clashes) - 1} more)" if len(clashes) > 1 else "")
+    return text
+
+
 def missing_error(spec: DatasetSpec, missing: list[FileSpec], data_dir=None, why: str = "",
                   partial: bool = False) -> DataError:
     state = "is incomplete" if partial else "not found"
     shown = ", ".join(f"{spec.folder}/{f.relpath}" for f in missing[:3])
     more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-    places = "; ".join(str(d) for d in search_dirs(data_dir))
     message = (f"dataset {spec.name!r} {state}: missing {shown}{more}\n"
-               f"  looked in: {places}{why}")
+               f"  {looked_in(spec, [f.relpath for f in missing], data_dir)}{why}")
     if offline():
         fix = (f"unset DLCC_OFFLINE and run `dlcc data fetch {spec.name}`, or point --data-dir / "
                f"DLCC_DATA at a folder that holds {spec.folder}/")
@@ -160,9 +172,9 @@ def _download_missing(spec, variant, missing, allow_download, data_dir, resolved
             try:
                 digest = download(urls_for(spec, variant, f), dest, f, spec.name, bar)
             except DataError as exc:
-                places = "; ".join(str(d) for d in search_dirs(data_dir))
                 exc.message = (f"dataset {spec.name!r}: {len(missing)} file(s) not found locally "
-                               f"(looked in {places}), and downloading failed: {exc.message}")
+                               f"({looked_in(spec, [m.relpath for m in missing], data_dir)}), "
+                               f"and downloading failed: {exc.message}")
                 raise
             resolved.digests[f.relpath] = digest
             resolved.downloaded.append(f.relpath)

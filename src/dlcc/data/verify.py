@@ -7,7 +7,7 @@ import importlib
 from dlcc.data.checksum import check_file
 from dlcc.data.download import offline
 from dlcc.data.registry import DatasetSpec, get_dataset
-from dlcc.data.resolve import fix_for, locate
+from dlcc.data.resolve import fix_for, locate, looked_in
 from dlcc.errors import DataError
 
 
@@ -51,9 +51,10 @@ def verify_dataset(name: str, data_dir=None) -> dict:
         report["status"], report["fix"] = "corrupt", fix_for(spec)
     elif not complete:
         report["status"] = "partial" if any_found else "missing"
-        missing = sum(1 for p in locate(spec, spec.variants[0], data_dir=data_dir).values() if p is None)
-        report["problems"].append({"file": None, "error": f"{missing} of {len(spec.variants[0].files)} "
-                                                         f"files of {spec.folder}/ not found"})
+        absent = [r for r, p in locate(spec, spec.variants[0], data_dir=data_dir).items() if p is None]
+        report["problems"].append({"file": None, "error": f"{len(absent)} of {len(spec.variants[0].files)} "
+                                                         f"files of {spec.folder}/ not found; "
+                                                         f"{looked_in(spec, absent, data_dir)}"})
         report["fix"] = (f"run `dlcc data fetch {spec.name}`" if not offline() and
                          any(v.url_templates for v in spec.variants) else
                          f"point --data-dir or DLCC_DATA at a folder that holds {spec.folder}/")

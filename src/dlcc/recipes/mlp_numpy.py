@@ -148,21 +148,34 @@ def train_mlp(dataset: str, cfg: NumpyConfig, ctx: RunContext) -> dict:
     sizes = [train[0].shape[1], *cfg.model.hidden, 10]
     ctx.log(f"{dataset}: train {train[0].shape}, val {val[0].shape}, test {test[0].shape}; "
             f"MLP {sizes}, {model.num_parameters():,} parameters")
-    history = fit(model, cross_entropy, optimizer, train, val, epochs=t.epochs, batch_size=t.batch_size,
-                  schedule=schedule, shuffle=t.shuffle, rng=cfg.seed,
-                  regularizer=l2_penalty(t.l2) if t.l2 else None, progress=ctx.progress)
-    plot_history(history, ctx.out_dir / "curves.png", title=f"{dataset} NumPy MLP {sizes}")
-    write_json(ctx.out_dir / "history.json", history)
-    np.savez(ctx.out_dir / "weights.npz", **model.state_dict())
-    write_json(ctx.out_dir / "artifacts.json", artifacts)
-    metrics = {"train_loss": history["train_loss"][-1], "train_accuracy": history["train_accuracy"][-1],
-               "val_loss": history["val_loss"][-1], "val_accuracy": history["val_accuracy"][-1],
-               "epochs_run": len(history["epoch"]), "n_params": model.num_parameters(),
-               "epoch_time_s": float(np.mean(history["time_s"])) if history["time_s"] else 0.0,
-               "train_time_s": float(np.sum(history["time_s"])), "selected_on": "last"}
-    if not t.overfit_one_batch and ctx.evaluate_test:
-        result = evaluate(model, cross_entropy, *test)
-        metrics.update(test_loss=result["loss"], test_accuracy=result["accuracy"])
+    tracker = ctx.open_tracker()
+    try:
+        def log_epoch(epoch: int, hist: dict) -> bool:
+            tracker.log_metrics({k: v[-1] for k, v in hist.items() if v and k != "epoch"}, epoch)
+            return False
+
+        history = fit(model, cross_entropy, optimizer, train, val, epochs=t.epochs, batch_size=t.batch_size,
+                      schedule=schedule, shuffle=t.shuffle, rng=cfg.seed,
+                      regularizer=l2_penalty(t.l2) if t.l2 else None, progress=ctx.progress,
+                      callback_per_epoch=log_epoch if tracker is not None else None)
+        curves = plot_history(history, ctx.out_dir / "curves.png", title=f"{dataset} NumPy MLP {sizes}")
+        write_json(ctx.out_dir / "history.json", history)
+        np.savez(ctx.out_dir / "weights.npz", **model.state_dict())
+        write_json(ctx.out_dir / "artifacts.json", artifacts)
+        metrics = {"train_loss": history["train_loss"][-1], "train_accuracy": history["train_accuracy"][-1],
+                   "val_loss": history["val_loss"][-1], "val_accuracy": history["val_accuracy"][-1],
+                   "epochs_run": len(history["epoch"]), "n_params": model.num_parameters(),
+                   "epoch_time_s": float(np.mean(history["time_s"])) if history["time_s"] else 0.0,
+                   "train_time_s": float(np.sum(history["time_s"])), "selected_on": "last"}
+        if not t.overfit_one_batch and ctx.evaluate_test:
+            result = evaluate(model, cross_entropy, *test)
+            metrics.update(test_loss=result["loss"], test_accuracy=result["accuracy"])
+        if tracker is not None:
+            tracker.log_metrics({k: v for k, v in metrics.items() if isinstance(v, (int, float))}, t.epochs)
+            tracker.log_figure("curves", curves, t.epochs)
+    finally:
+        if tracker is not None:
+            tracker.close()
     return metrics
 
 

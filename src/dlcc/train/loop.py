@@ -111,6 +111,11 @@ class Trainer:
         log: a function for one line per evaluation (e.g. print); None: silent.
         clock: "wall" or "cpu" (see the module docstring).
         check_every: optimizer steps between non-finite-loss checks (default 1; 32 on CUDA).
+        step: a custom training step for loops that are not one loss and one optimizer (a GAN's
+            discriminator and generator steps): `step(trainer, batch) -> {name: loss}` does its
+            own forward, backward and optimizer steps and returns its losses, logged as
+            train_<name>; `step.optimizers` ({name: optimizer}) are saved in checkpoints (pass
+            optimizer=None). Each batch is one step. `trainer.autocast()` gives its autocast.
     """
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Callable, *,
@@ -120,7 +125,7 @@ class Trainer:
                  metrics: dict[str, Metric] | None = None, progress: bool = True,
                  config: dict | None = None, config_extendable: Sequence[str] = (),
                  out_dir: str | Path | None = None, log: Callable[[str], None] | None = None,
-                 clock: str = "wall", check_every: int | None = None):
+                 clock: str = "wall", check_every: int | None = None, step: Callable | None = None):
         if scheduler_interval not in ("epoch", "step"):
             raise ConfigError(f"scheduler_interval={scheduler_interval!r}; expected 'epoch' or 'step'",
                               fix="per-batch schedules (OneCycle, warm-up) use 'step'")
@@ -131,6 +136,15 @@ class Trainer:
                               fix="e.g. clip_grad_norm=1.0")
         if clock not in CLOCKS:
             raise ConfigError(f"clock={clock!r} is not one of {', '.join(CLOCKS)}", fix="use clock='wall'")
+        if step is not None:
+            if int(grad_accum_steps) != 1 or clip_grad_norm is not None or scheduler is not None:
+                raise ConfigError("a custom training step takes its own optimizer steps: grad_accum_steps, "
+                                  "clip_grad_norm and scheduler do not apply to it",
+                                  fix="do them inside the step, or schedule the LR with a ScheduleLR callback")
+            if optimizer is None:
+                from dlcc.train.optim import OptimizerGroup
+
+                optimizer = OptimizerGroup(step.optimizers)
         if isinstance(device, str):
             from dlcc.utils.device import choose_device
 
@@ -156,6 +170,7 @@ class Trainer:
         self.check_every = max(1, int(check_every or (32 if self.device.type == "cuda" else 1)))
         self._now = time.perf_counter if clock == "wall" else _cpu_seconds
         self.clock = clock
+        self.step_fn = step
 
         self.epoch = 0                # passes started (1-based); 0 before training
         self.epochs: int | None = None
@@ -326,14 +341,18 @@ class Trainer:
         # and under Lightning (train/lightning.py), which also stops at len(loader).
         batches = itertools.islice(iterator, n_batches - skip) if n_batches is not None else iterator
         for index, batch in enumerate(batches, start=skip):
-            loss = self._train_batch(batch, index, n_batches, accum)
-            group.append(loss)
             self.batch_in_epoch = index + 1
-            group_start = (index // accum) * accum
-            size = accum if n_batches is None else min(accum, n_batches - group_start)
-            if len(group) == size:
-                self._optimizer_step(group)
-                group = []
+            if self.step_fn is not None:
+                self._custom_step(batch, index)
+                stepped = True
+            else:
+                group.append(self._train_batch(batch, index, n_batches, accum))
+                group_start = (index // accum) * accum
+                stepped = len(group) == (accum if n_batches is None else min(accum, n_batches - group_start))
+                if stepped:
+                    self._optimizer_step(group)
+                    group = []
+            if stepped:
                 bar.update(1)
                 if self._last_loss is not None and bar.n % 10 == 0:
                     bar.set_postfix(loss=f"{self._last_loss:.4g}", refresh=False)
@@ -356,10 +375,14 @@ class Trainer:
         else:
             self._step_epoch_scheduler()
 
-    def _train_batch(self, batch, index: int, n_batches: int | None, accum: int) -> torch.Tensor:
-        """Forward and backward of one micro-batch; returns its detached loss `[]`."""
+    def autocast(self):
+        """The autocast context of this run (mixed precision on CUDA, a no-op otherwise)."""
+        return autocast_context(self.device, self.amp_dtype)
+
+    def _train_batch(self, batch, index: int, n_batches: int | None, accum: int) -> torch.Tensor | float:
+        """Forward and backward of one micro-batch; returns its loss (see `_note_loss`)."""
         inputs, targets = to_device(batch, self.device, non_blocking=self.device.type == "cuda")
-        with autocast_context(self.device, self.amp_dtype):
+        with self.autocast():
             outputs = self.model(inputs)
             loss = self.loss_fn(outputs, targets)
         # Divide by the size of this accumulation group so the summed gradient is the
@@ -368,17 +391,45 @@ class Trainer:
         group = accum if n_batches is None else min(accum, n_batches - group_start)
         scaled = loss / group
         (self.scaler.scale(scaled) if self.scaler else scaled).backward()
-        loss = loss.detach()
         n = len(targets)
-        period = self._period
-        period["seen"] += n
-        period["loss"] = period["loss"] + loss.float() * n
-        with torch.no_grad():   # kept as tensors: no device sync per batch for metrics
+        value = self._note_loss(loss.detach(), index)
+        self._accumulate({"loss": value}, n)
+        with torch.no_grad():   # metrics stay tensors: no device sync per batch
             out = outputs.detach().float()
-            for name, fn in self.metrics.items():
-                period[name] = period[name] + fn(out, targets) * n
-        self._unchecked.append((loss, self.epoch, index + 1, self.global_step + 1))
+            self._accumulate({name: fn(out, targets) for name, fn in self.metrics.items()}, n)
+        self._period["seen"] += n
+        return value
+
+    def _custom_step(self, batch, index: int) -> None:
+        """One step of a custom training step function (see the `step` argument)."""
+        losses = self.step_fn(self, to_device(batch, self.device, non_blocking=self.device.type == "cuda"))
+        if not isinstance(losses, dict) or not losses:
+            raise ConfigError(f"the training step returned {type(losses).__name__}; it must return its losses "
+                              "as {name: tensor}", fix="return e.g. {'d_loss': d_loss, 'g_loss': g_loss}")
+        losses = {k: (v.detach().float().reshape(()) if torch.is_tensor(v) else torch.tensor(float(v)))
+                  for k, v in losses.items()}
+        total = self._note_loss(torch.stack(list(losses.values())).sum(), index)
+        self._accumulate(losses, 1)
+        self._period["seen"] += 1
+        self._finish_step(total)
+
+    def _note_loss(self, loss: torch.Tensor, index: int) -> torch.Tensor | float:
+        """On CPU the loss as a float, checked for NaN/inf at once; on CUDA the tensor, checked
+        every `check_every` steps (reading it would wait for the GPU)."""
+        where = (self.epoch, index + 1, self.global_step + 1)
+        if self.check_every == 1:
+            value = loss.item()
+            if not math.isfinite(value):
+                raise _diverged(value, *where)
+            self._last_loss = value
+            return value
+        self._unchecked.append((loss, *where))
         return loss
+
+    def _accumulate(self, values: dict, weight: int) -> None:
+        sums = self._period["sums"]
+        for name, value in values.items():
+            sums[name] = sums.get(name, 0.0) + value * weight
 
     def _check_losses(self) -> None:
         """Raise `TrainingDiverged` at the first non-finite loss not checked yet."""
@@ -390,15 +441,11 @@ class Trainer:
             first = int((~finite).nonzero()[0])
             _, epoch, batch, step = self._unchecked[first]
             self._unchecked = []
-            raise TrainingDiverged(
-                f"the training loss became {float(values[first])} at epoch {epoch}, batch {batch} "
-                f"(optimizer step {step}); training was stopped",
-                fix="lower the learning rate, set train.clip_grad_norm (e.g. 1.0), or check the "
-                    "inputs for NaN/inf values")
+            raise _diverged(float(values[first]), epoch, batch, step)
         self._last_loss = float(values[-1])
         self._unchecked = []
 
-    def _optimizer_step(self, group: list[torch.Tensor]) -> None:
+    def _optimizer_step(self, group: list) -> None:
         if self.scaler is not None:
             if self.clip_grad_norm is not None:
                 self.scaler.unscale_(self.optimizer)  # clip the true gradients, not scaled ones
@@ -410,12 +457,18 @@ class Trainer:
                 nn.utils.clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
             self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
+        if all(isinstance(v, float) for v in group):
+            self._finish_step(sum(group) / len(group))
+        else:
+            self._finish_step(group[0] if len(group) == 1 else torch.stack(group).mean())
+
+    def _finish_step(self, step_loss: torch.Tensor | float) -> None:
+        """Count the step, step a per-step scheduler, check losses when due, call on_batch_end."""
         self.global_step += 1
         lr = self._current_lr()  # the LR this step used
         if self.scheduler is not None and self.scheduler_interval == "step" and not self._is_plateau():
             self.scheduler.step()
-        step_loss: float | torch.Tensor = group[0] if len(group) == 1 else torch.stack(group).mean()
-        if self.global_step % self.check_every == 0:
+        if not isinstance(step_loss, float) and self.global_step % self.check_every == 0:
             self._check_losses()
             step_loss = float(step_loss)
         self._call("on_batch_end", self.global_step, step_loss, lr)
@@ -428,18 +481,15 @@ class Trainer:
             self.scheduler.step()
 
     def _new_period(self) -> dict[str, Any]:
-        return {"seen": 0, "loss": torch.zeros((), device=self.device),
-                **{name: torch.zeros((), device=self.device) for name in self.metrics}}
+        return {"seen": 0, "sums": {}}
 
     def _evaluate(self) -> dict[str, Any]:
         """The history row for this point: train means of the period, validation, lr, times."""
         self._check_losses()
         period, self._period = self._period, self._new_period()
         row: dict[str, Any] = {"epoch": self.epoch, "step": self.global_step}
-        seen = max(period["seen"], 1)
         if period["seen"]:
-            row["train_loss"] = float(period["loss"]) / seen
-            row.update({f"train_{name}": float(period[name]) / seen for name in self.metrics})
+            row.update({f"train_{name}": float(total) / period["seen"] for name, total in period["sums"].items()})
         if self.val_loader is not None:
             val = evaluate(self.model, self.val_loader, self.loss_fn, self.device, self.metrics, self.amp_dtype)
             row.update({f"val_{name}": value for name, value in val.items()})
@@ -578,6 +628,13 @@ class Trainer:
         restore_rng_state(state["rng"])
 
 
+def _diverged(value: float, epoch: int, batch: int, step: int) -> TrainingDiverged:
+    return TrainingDiverged(f"the training loss became {value} at epoch {epoch}, batch {batch} "
+                            f"(optimizer step {step}); training was stopped",
+                            fix="lower the learning rate, set train.clip_grad_norm (e.g. 1.0), or check the "
+                                "inputs for NaN/inf values")
+
+
 def _json_roundtrip(config: dict) -> dict:
     """A plain JSON copy of `config` (checkpoints must hold only weights-only-safe values)."""
     try:
@@ -612,7 +669,7 @@ def fit(model: nn.Module, train_loader: Iterable, val_loader: Iterable | None, l
         metrics: dict[str, Metric] | None = None, out_dir: str | Path | None = None,
         checkpoint_every: int = 1, resume: bool = False, progress: bool = True,
         config: dict | None = None, config_extendable: Sequence[str] = (),
-        log: Callable[[str], None] | None = None, clock: str = "wall") -> Trainer:
+        log: Callable[[str], None] | None = None, clock: str = "wall", step: Callable | None = None) -> Trainer:
     """Train `model` and return the `Trainer` (its `history`, `model`, `global_step`, ...).
 
     With `out_dir`, a `Checkpointer` saves `out_dir/checkpoints/last.pt` every
@@ -630,6 +687,6 @@ def fit(model: nn.Module, train_loader: Iterable, val_loader: Iterable | None, l
                       scheduler_interval=scheduler_interval, callbacks=callbacks, device=device,
                       grad_accum_steps=grad_accum_steps, clip_grad_norm=clip_grad_norm, amp=amp,
                       metrics=metrics, progress=progress, config=config,
-                      config_extendable=config_extendable, out_dir=out_dir, log=log, clock=clock)
+                      config_extendable=config_extendable, out_dir=out_dir, log=log, clock=clock, step=step)
     trainer.fit(train_loader, val_loader, epochs, steps=steps, eval_every=eval_every)
     return trainer

@@ -36,3 +36,32 @@ def _tensors(params: list) -> list[torch.Tensor]:
     for item in params:
         out.extend(item["params"] if isinstance(item, dict) else [item])
     return out
+
+
+class OptimizerGroup:
+    """Several optimizers seen as one by the training loop (a GAN's generator and discriminator):
+    `param_groups` lists all their groups (an LR schedule scales every one), `state_dict()` holds
+    each optimizer's state by name, and `group["D"]` is one of them."""
+
+    def __init__(self, optimizers: dict[str, torch.optim.Optimizer]):
+        if not optimizers:
+            raise ValueError("OptimizerGroup needs at least one optimizer")
+        self.optimizers = dict(optimizers)
+
+    def __getitem__(self, name: str) -> torch.optim.Optimizer:
+        return self.optimizers[name]
+
+    @property
+    def param_groups(self) -> list[dict]:
+        return [group for opt in self.optimizers.values() for group in opt.param_groups]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for opt in self.optimizers.values():
+            opt.zero_grad(set_to_none=set_to_none)
+
+    def state_dict(self) -> dict:
+        return {name: opt.state_dict() for name, opt in self.optimizers.items()}
+
+    def load_state_dict(self, state: dict) -> None:
+        for name, opt in self.optimizers.items():
+            opt.load_state_dict(state[name])

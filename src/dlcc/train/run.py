@@ -45,7 +45,7 @@ from dlcc.train.evaluate import DEFAULT_METRICS, Metric, autocast_context, to_de
 from dlcc.train.loop import Trainer, _generator, fit, resolve_amp
 from dlcc.train.lr_shapes import ScheduleLR
 from dlcc.train.optim import make_optimizer
-from dlcc.utils.io import write_json
+from dlcc.utils.io import to_builtin, write_json
 from dlcc.utils.plots import plot_history
 
 EXTENDABLE = ("train.epochs", "train.steps")   # may grow on --resume (checked by the runner)
@@ -325,19 +325,4 @@ def save_model(path, model: nn.Module, artifacts: dict[str, Any]) -> None:
     """model.pt: the kept weights and what `load_run` needs besides them (weights-only-safe)."""
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     state = {k.replace("_orig_mod.", ""): v for k, v in state.items()}   # a compiled model's keys
-    save_checkpoint(path, {"format": MODEL_FORMAT, "model": state, "artifacts": _plain(artifacts)})
-
-
-def _plain(value: Any) -> Any:
-    """Artifacts as weights-only-safe values (numbers, strings, lists, dicts, tensors)."""
-    import numpy as np
-
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return torch.from_numpy(value)
-    return value
+    save_checkpoint(path, {"format": MODEL_FORMAT, "model": state, "artifacts": to_builtin(artifacts)})

@@ -11,14 +11,14 @@ from typing import Any
 import yaml
 
 
-def _to_builtin(obj: Any) -> Any:
+def to_builtin(obj: Any) -> Any:
     """Turn NumPy scalars/arrays and Paths into JSON-able Python values."""
     import numpy as np
 
     if isinstance(obj, dict):
-        return {str(k): _to_builtin(v) for k, v in obj.items()}
+        return {str(k): to_builtin(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_to_builtin(v) for v in obj]
+        return [to_builtin(v) for v in obj]
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, np.ndarray):
@@ -43,11 +43,11 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def write_json(path: str | Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(_to_builtin(data), indent=2, sort_keys=True) + "\n")
+    atomic_write_text(path, json.dumps(to_builtin(data), indent=2, sort_keys=True) + "\n")
 
 
 def write_yaml(path: str | Path, data: Any) -> None:
-    atomic_write_text(path, yaml.safe_dump(_to_builtin(data), sort_keys=False))
+    atomic_write_text(path, yaml.safe_dump(to_builtin(data), sort_keys=False))
 
 
 def read_yaml(path: str | Path) -> Any:
