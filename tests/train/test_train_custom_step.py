@@ -92,3 +92,29 @@ class _Bad:
 
     def __call__(self, trainer, batch):
         return 1.0
+
+
+def test_the_run_helper_trains_a_custom_step_and_selects_on_a_callbacks_metric(tmp_path):
+    from dlcc.train import EvalMonitor, RunContext, Task, TrainConfig, train_and_report
+
+    model = _gan()
+    step = GANStep(model)
+    scores = iter([0.5, 0.2, 0.4])                       # lower is better; the second evaluation wins
+    monitor = EvalMonitor(lambda: next(scores), key="val_distance")
+    snapshots = {}
+    task = Task(model, _data(), None, None, step=step, callbacks=[monitor],
+                artifacts={"latent": 4}, title="tiny-gan")
+    task.callbacks.append(__import__("dlcc.train", fromlist=["LambdaCallback"]).LambdaCallback(
+        on_eval=lambda t, m: snapshots.__setitem__(m["step"], weights(t.model))))
+    cfg = TrainConfig(epochs=None, steps=12, eval_every=4, select="val_distance")
+    ctx = RunContext(out_dir=tmp_path, device="cpu", progress=False, log=lambda line: None)
+    metrics = train_and_report(task, cfg, ctx)
+    assert metrics["best_step"] == 8 and metrics["val_distance"] == 0.2
+    assert {"train_d_loss", "train_g_loss"} <= set(metrics)
+    assert same_weights(weights(model), snapshots[8])
+    saved = torch.load(tmp_path / "model.pt", weights_only=True)
+    assert saved["artifacts"] == {"latent": 4} and set(saved["model"]) == set(model.state_dict())
+    with pytest.raises(ConfigError, match="train.clip_grad_norm cannot apply"):
+        train_and_report(Task(_gan(), _data(), None, None, step=GANStep(_gan())),
+                         TrainConfig(epochs=None, steps=2, clip_grad_norm=1.0, select="last"),
+                         RunContext(out_dir=tmp_path / "b", device="cpu", progress=False, log=lambda line: None))

@@ -53,6 +53,8 @@ class TrainConfig:
     eval_every: int | None = setting(None, "evaluate every N optimizer steps (null: after every epoch)", ge=1)
     select: str = setting("val_loss", "the validation metric that picks the weights kept (e.g. val_accuracy), "
                                       "or last")
+    select_mode: Literal["auto", "min", "max"] = setting("auto", "whether select is better low or high (auto: low for "
+                                                                 "losses, errors and distances, else high)")
     patience: int = setting(0, "early stopping: evaluations without improvement of select (0: off)", ge=0)
     min_delta: float = setting(0.0, "early stopping: the smallest change that counts as an improvement", ge=0)
     checkpoint_every: int = setting(1, "write checkpoints/last.pt every N evaluations", ge=1)
@@ -79,6 +81,10 @@ class TrainConfig:
                               "limits training", fix=f"--set {where}schedule=triangle (it follows the clock)")
 
     @property
-    def select_mode(self) -> str:
-        """'min' for losses and errors, 'max' for everything else."""
-        return "min" if any(w in self.select for w in ("loss", "error", "mse", "mae")) else "max"
+    def select_direction(self) -> str:
+        """'min' or 'max' for `select`: `select_mode`, or by its name (losses, errors, distances,
+        FID, perplexity, bits per character: lower is better; anything else: higher)."""
+        if self.select_mode != "auto":
+            return self.select_mode
+        lower = ("loss", "error", "mse", "mae", "fid", "distance", "perplexity", "bpc")
+        return "min" if any(word in self.select for word in lower) else "max"

@@ -216,11 +216,11 @@ def fit_lightning(model: nn.Module, train: Iterable, val: Iterable | None, loss_
     checkpoint = None
     if cfg.select != "last":
         checkpoint = ModelCheckpoint(dirpath=str(out_dir / "checkpoints" / "lightning"), monitor=cfg.select,
-                                     mode=cfg.select_mode, save_top_k=1, save_weights_only=True)
+                                     mode=cfg.select_direction, save_top_k=1, save_weights_only=True)
         callbacks.append(checkpoint)
         if cfg.patience:
             callbacks.append(EarlyStopping(cfg.select, min_delta=cfg.min_delta, patience=cfg.patience,
-                                           mode=cfg.select_mode))
+                                           mode=cfg.select_direction))
     loggers = make_loggers(tracker, out_dir, name)
     trainer = L.Trainer(**trainer_options(cfg, device), logger=loggers or False, callbacks=callbacks,
                         enable_checkpointing=checkpoint is not None, enable_progress_bar=progress,

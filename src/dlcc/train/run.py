@@ -44,7 +44,7 @@ from dlcc.train.context import RunContext
 from dlcc.train.evaluate import DEFAULT_METRICS, Metric, autocast_context, to_device
 from dlcc.train.loop import Trainer, _generator, fit, resolve_amp
 from dlcc.train.lr_shapes import ScheduleLR
-from dlcc.train.optim import make_optimizer
+from dlcc.train.optim import OptimizerGroup, make_optimizer
 from dlcc.utils.io import to_builtin, write_json
 from dlcc.utils.plots import plot_history
 
@@ -68,6 +68,10 @@ class Task:
             chosen threshold (a recipe may add to it in `validate`); saved in model.pt.
         save_module: the module whose weights model.pt keeps (default: `model`), e.g. the
             network inside a training-only wrapper.
+        step: a custom training step (see `Trainer`'s `step`), for loops that are not one loss
+            and one optimizer (GANs); it brings its own `optimizers`, and `loss` may be None.
+            Validation metrics then come from the task's callbacks (e.g. an `EvalMonitor`
+            with key "val_fid"), which `train.select` may name.
         title: shown in logs and figure titles.
     """
 
@@ -80,6 +84,7 @@ class Task:
     callbacks: list[Callback] = field(default_factory=list)
     artifacts: dict[str, Any] = field(default_factory=dict)
     save_module: nn.Module | None = None
+    step: Callable | None = None
     title: str = ""
 
 
@@ -142,10 +147,14 @@ def train_and_report(task: Task, cfg: TrainConfig, ctx: RunContext, *, validate:
 
 def _train(task: Task, cfg: TrainConfig, ctx: RunContext, device: torch.device, tracker) -> Result:
     model = task.model
-    optimizer = make_optimizer(task.param_groups if task.param_groups is not None else model.parameters(), cfg)
+    if task.step is not None:
+        _check_custom_step(cfg)
+        optimizer = OptimizerGroup(task.step.optimizers)
+    else:
+        optimizer = make_optimizer(task.param_groups if task.param_groups is not None else model.parameters(), cfg)
     if cfg.lr_find:
         _lr_find(task, cfg, ctx, device, optimizer)
-    compile_time = _compile(model, task, cfg, device, ctx) if _should_compile(cfg, device) else None
+    compile_time = _compile(model, task, cfg, device, ctx) if _should_compile(cfg, device, task) else None
 
     callbacks: list[Callback] = list(task.callbacks)
     budget = TimeBudget(cfg.time_budget_s) if cfg.time_budget_s else None
@@ -153,13 +162,13 @@ def _train(task: Task, cfg: TrainConfig, ctx: RunContext, device: torch.device, 
     callbacks += [c for c in (budget, schedule) if c is not None]
     best = None
     if cfg.select != "last":
-        if task.val is None:
+        if task.val is None and task.step is None:
             raise ConfigError(f"train.select={cfg.select} needs a validation split, and this run has none",
                               fix="--set train.select=last (or give the run a validation split)")
-        best = BestModel(cfg.select, cfg.select_mode)
+        best = BestModel(cfg.select, cfg.select_direction)
         callbacks.append(best)
         if cfg.patience:
-            callbacks.append(EarlyStopping(cfg.select, cfg.patience, cfg.min_delta, cfg.select_mode))
+            callbacks.append(EarlyStopping(cfg.select, cfg.patience, cfg.min_delta, cfg.select_direction))
     if tracker is not None:
         from dlcc.track import TrackerCallback
 
@@ -179,7 +188,7 @@ def _train(task: Task, cfg: TrainConfig, ctx: RunContext, device: torch.device, 
                   clip_grad_norm=cfg.clip_grad_norm, amp=cfg.amp, metrics=task.metrics,
                   out_dir=ctx.out_dir, checkpoint_every=cfg.checkpoint_every, resume=ctx.resume,
                   progress=ctx.progress, config=ctx.config, config_extendable=EXTENDABLE,
-                  log=ctx.log, clock=cfg.clock)
+                  log=ctx.log, clock=cfg.clock, step=task.step)
     fit_time, fit_cpu = time.perf_counter() - start, time.process_time() - cpu_start
     return Result(model, trainer.history, best.best_row if best is not None and best.best_row else None,
                   trainer.global_step, trainer.epoch, trainer.steps_per_epoch(), trainer.train_time_s, fit_time,
@@ -188,6 +197,9 @@ def _train(task: Task, cfg: TrainConfig, ctx: RunContext, device: torch.device, 
 
 def _train_lightning(task: Task, cfg: TrainConfig, ctx: RunContext, device: torch.device) -> Result:
     """The same run trained by PyTorch Lightning (`--engine lightning`, see lightning.py)."""
+    if task.step is not None:
+        raise ConfigError("this recipe trains with its own training step, which Lightning cannot run",
+                          fix="use the dlcc engine (leave out --engine lightning)")
     if task.callbacks or ctx.callbacks:
         names = ", ".join(sorted({type(c).__name__ for c in [*task.callbacks, *ctx.callbacks]}))
         raise ConfigError(f"this run needs dlcc training callbacks ({names}) that Lightning cannot run",
@@ -196,7 +208,7 @@ def _train_lightning(task: Task, cfg: TrainConfig, ctx: RunContext, device: torc
         raise ConfigError("--resume is not supported with --engine lightning", fix="use the dlcc engine to resume")
     from dlcc.train.lightning import fit_lightning
 
-    compile_time = _compile(task.model, task, cfg, device, ctx) if _should_compile(cfg, device) else None
+    compile_time = _compile(task.model, task, cfg, device, ctx) if _should_compile(cfg, device, task) else None
     out = fit_lightning(task.model, task.train, task.val, task.loss, cfg, device=device, out_dir=ctx.out_dir,
                         metrics=task.metrics, param_groups=task.param_groups, tracker=ctx.tracker,
                         name=ctx.name or task.title, progress=ctx.progress, log=ctx.log)
@@ -212,8 +224,18 @@ def _set_determinism(deterministic: bool) -> None:
     torch.use_deterministic_algorithms(deterministic, warn_only=True)
 
 
+def _check_custom_step(cfg: TrainConfig) -> None:
+    """The settings a custom training step does itself cannot also be set in train.*."""
+    clashes = [f"train.{k}" for k, bad in (("grad_accum_steps", cfg.grad_accum_steps != 1),
+                                           ("clip_grad_norm", cfg.clip_grad_norm is not None),
+                                           ("schedule", cfg.schedule == "onecycle"), ("lr_find", cfg.lr_find)) if bad]
+    if clashes:
+        raise ConfigError(f"this recipe's training step takes its own optimizer steps: {', '.join(clashes)} "
+                          "cannot apply to it", fix="leave them at their defaults")
+
+
 def _check_select(cfg: TrainConfig, task: Task) -> None:
-    if cfg.select == "last":
+    if cfg.select == "last" or task.step is not None:   # a custom step's callbacks add val_* metrics
         return
     known = ["val_loss"] + [f"val_{name}" for name in task.metrics]
     if cfg.select not in known:
@@ -239,8 +261,9 @@ def _schedule(cfg: TrainConfig, optimizer, task: Task):
     return None, "epoch", shape
 
 
-def _should_compile(cfg: TrainConfig, device: torch.device) -> bool:
-    return cfg.compile is True or (cfg.compile == "auto" and device.type == "cuda")
+def _should_compile(cfg: TrainConfig, device: torch.device, task: Task) -> bool:
+    """Compile the task's model (a custom step compiles what it wants itself)."""
+    return task.step is None and (cfg.compile is True or (cfg.compile == "auto" and device.type == "cuda"))
 
 
 def _compile(model: nn.Module, task: Task, cfg: TrainConfig, device: torch.device, ctx: RunContext) -> float:
