@@ -51,12 +51,17 @@ def run(args) -> int:
                           fix="dlcc run --resume --out runs/RUN")
     if args.show:
         return _show(args)
+    from dlcc.recipes.launch import Topology
     from dlcc.recipes.runner import run_recipe
+    from dlcc.train.distributed import launched
 
     progress = sys.stderr.isatty() and not args.no_progress
+    topology = Topology(nproc=args.nproc, nnodes=args.nnodes, node_rank=args.node_rank, master=args.master)
     out_dir, metrics = run_recipe(args.recipe, args.set, out=args.out, device=args.device, seed=args.seed,
                                   tracker=args.tracker, progress=progress, resume=args.resume,
-                                  preset=args.preset, engine=args.engine)
+                                  preset=args.preset, engine=args.engine, topology=topology)
+    if not metrics and (launched() or args.node_rank > 0):
+        return 0   # a worker other than rank 0, or a node other than 0: rank 0 reports
     if args.json:
         print(json.dumps({"out_dir": str(out_dir), "metrics": metrics}, indent=2))
     else:
@@ -86,6 +91,11 @@ def register(sub) -> None:
                    help="experiment tracker: tb, mlflow, wandb, jsonl or none; several joined by commas (tb,jsonl)")
     p.add_argument("--engine", default="dlcc", help="dlcc (the default) or lightning (PyTorch Lightning; "
                                                      "pip install 'dlcc[lightning]')")
+    p.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="processes per node (one per GPU), started with torchrun; needs --out")
+    p.add_argument("--nnodes", type=int, default=1, metavar="M", help="nodes taking part (see docs/scaling.md)")
+    p.add_argument("--node-rank", type=int, default=0, metavar="R", help="this node's rank, 0 on the master node")
+    p.add_argument("--master", metavar="ADDR:PORT", help="the rendezvous address of node 0 (several nodes)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its last checkpoint (--set may raise train.epochs/steps)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")

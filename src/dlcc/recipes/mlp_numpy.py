@@ -184,10 +184,10 @@ RECIPES = [
            summary="A1: NumPy MLP on MNIST (50k/10k/10k), curves PNG; --preset course for A1's sigmoid net",
            data="mnist", config=NumpyConfig, run=lambda cfg, ctx: train_mlp("mnist", cfg, ctx),
            build_model=build_model, presets={"course": COURSE_PRESET}, tags=("numpy", "A1"), resumable=False,
-           lightning=False),
+           lightning=False, distributed=False),
     Recipe(name="digits-mlp-numpy",
            summary="NumPy MLP on scikit-learn's 8x8 digits (embedded, seconds)",
            data="digits", config=DigitsConfig, run=lambda cfg, ctx: train_mlp("digits", cfg, ctx),
            build_model=build_model, presets={"course": COURSE_PRESET}, tags=("numpy", "embedded"), resumable=False,
-           lightning=False),
+           lightning=False, distributed=False),
 ]

@@ -99,4 +99,5 @@ RECIPE = Recipe(
     tags=("embedded",),
     resumable=False,
     lightning=False,
+    distributed=False,
 )

@@ -52,6 +52,9 @@ class Recipe:
     tags: tuple[str, ...] = field(default_factory=tuple)
     resumable: bool = True        # writes checkpoints that --resume can continue from
     lightning: bool = True        # can train under PyTorch Lightning (--engine lightning)
+    # what the model does, for predict / export: classification, segmentation, ecg-rpeak, language-model
+    task: str = "classification"
+    distributed: bool = True      # can train on several processes (--nproc, dlcc slurm)
 
     def defaults(self) -> Any:
         """A fresh instance of the recipe's default config."""

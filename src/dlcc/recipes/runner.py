@@ -7,12 +7,18 @@ New run:  defaults -> preset -> --set -> --seed -> validated (nothing is written
 Resume:   DIR/config.yaml says which recipe and settings ran; --set may raise train.epochs or
           train.steps (when the schedule does not depend on the length of training); anything
           else that differs is refused with the list of keys, and DIR is left untouched.
+Several processes (`--nproc`, launch.py): the launcher settles the config and makes the run
+          directory, then starts torchrun; each worker reads the config from config.yaml (or,
+          started by torchrun itself, e.g. in a Slurm job, rank 0 makes or reopens the directory
+          and the others wait for it), and rank 0 writes metrics.json.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import math
+import os
 import shutil
 import time
 from pathlib import Path
@@ -20,6 +26,7 @@ from typing import Any
 
 from dlcc.config import diff, to_dict, validate
 from dlcc.errors import ConfigError
+from dlcc.recipes.launch import RUN_DIR, Topology, launch
 from dlcc.recipes.load import CONFIG_FILE, load_recorded
 from dlcc.recipes.registry import Recipe, RunContext, get_recipe
 from dlcc.utils.io import write_json, write_yaml
@@ -33,11 +40,20 @@ ENGINES = ("dlcc", "lightning")
 def run_recipe(name: str | None, overrides: list[str] | None = None, out: str | Path | None = None,
                device: str = "auto", seed: int | None = None, tracker: str = "none",
                progress: bool = True, resume: bool = False, preset: str | None = None,
-               engine: str = "dlcc", log=print) -> tuple[Path, dict]:
+               engine: str = "dlcc", topology: Topology | None = None, log=print) -> tuple[Path, dict]:
     """Run recipe `name` (on resume it may be None: the run directory names it) and return
-    (run directory, metrics). `engine`: "dlcc" (dlcc.train's loop) or "lightning"."""
+    (run directory, metrics). `engine`: "dlcc" (dlcc.train's loop) or "lightning";
+    `topology`: processes and nodes (see launch.py)."""
+    from dlcc.train.distributed import launched
+
     check_device_and_tracker(device, tracker)
     overrides = list(overrides or [])
+    topology = topology or Topology()
+    topology.check_counts()
+    if launched():
+        return _run_as_worker(name, overrides, out, device, seed, tracker, progress, resume, preset, engine, log)
+    if topology.distributed:
+        return _launch(name, overrides, out, device, seed, tracker, resume, preset, engine, topology)
     if resume:
         recipe, cfg, out_dir = _reopen(name, overrides, out, preset, seed)
         check_engine(recipe, engine)
@@ -57,6 +73,78 @@ def run_recipe(name: str | None, overrides: list[str] | None = None, out: str | 
             raise
     write_json(out_dir / "metrics.json", metrics)
     return out_dir, metrics
+
+
+def _launch(name, overrides, out, device, seed, tracker, resume, preset, engine, topology: Topology) -> tuple[Path, dict]:
+    """Check and prepare the run on this node, then start it under torchrun (launch.py)."""
+    if engine != "dlcc":
+        raise ConfigError("--engine lightning trains one process; several processes use the dlcc engine",
+                          fix="leave out --engine, or use Lightning's own strategies from Python")
+    if out is None:
+        raise ConfigError("--nproc/--nnodes need --out DIR: every process (and node) must find the same run directory",
+                          fix="add --out runs/NAME (on a cluster: a folder every node sees)")
+    node0, created = topology.node_rank == 0, False
+    if resume and node0:
+        recipe, cfg, out_dir = _reopen(name, overrides, out, preset, seed)
+    elif resume:
+        recipe, out_dir = get_recipe(name) if name else None, Path(out)
+    else:
+        recipe = get_recipe(name)
+        cfg = recipe.make_config(overrides, preset=preset, seed=seed)
+        out_dir = Path(out)
+    if recipe is not None and not recipe.distributed:
+        raise ConfigError(f"recipe {recipe.name!r} cannot train on several processes", fix="leave out --nproc")
+    if not resume and node0:
+        out_dir, created = new_run_dir(recipe, cfg, out, {"preset": preset, "overrides": overrides, "device": device,
+                                                          "tracker": tracker, "nproc": topology.nproc,
+                                                          "nnodes": topology.nnodes})
+    argv = [*([recipe.name] if recipe is not None else []), "--out", str(out_dir), "--device", device,
+            "--tracker", tracker, "--no-progress", *(["--resume"] if resume else [])]
+    try:
+        launch(argv, topology, out_dir if node0 else None)
+    except BaseException:
+        if created:
+            _remove_if_nothing_to_resume(out_dir, created)
+        raise
+    metrics_file = out_dir / "metrics.json"
+    return out_dir, (json.loads(metrics_file.read_text()) if node0 and metrics_file.is_file() else {})
+
+
+def _run_as_worker(name, overrides, out, device, seed, tracker, progress, resume, preset, engine, log) -> tuple[Path, dict]:
+    """One process of a multi-process run (torchrun started it): join the group, find the run
+    directory, train; rank 0 writes metrics.json."""
+    from dlcc.train import distributed
+    from dlcc.utils.device import choose_device
+
+    distributed.init(choose_device(device))
+    main = distributed.is_main()
+    prepared = os.environ.get(RUN_DIR)
+    if prepared:
+        out_dir = Path(prepared)
+    else:   # torchrun started us directly (a Slurm job): rank 0 makes or reopens the directory
+        if out is None:
+            raise ConfigError("a run started by torchrun needs --out DIR", fix="add --out runs/NAME")
+        out_dir = Path(out)
+        if main:
+            if resume:
+                _reopen(name, overrides, out, preset, seed)
+            else:
+                recipe = get_recipe(name)
+                cfg = recipe.make_config(overrides, preset=preset, seed=seed)
+                new_run_dir(recipe, cfg, out, {"preset": preset, "overrides": overrides, "device": device,
+                                               "tracker": tracker, "nproc": distributed.world_size()})
+        distributed.barrier()
+    recipe, cfg, _ = load_recorded(out_dir, "--resume" if resume else "")
+    check_engine(recipe, engine)
+    metrics = execute(recipe, cfg, out_dir, device=device, tracker=tracker if main else "none",
+                      progress=progress and main, resume=resume, engine=engine, log=log if main else _quiet)
+    if main:
+        write_json(out_dir / "metrics.json", metrics)
+    return out_dir, metrics if main else {}
+
+
+def _quiet(line: str) -> None:
+    """The log of ranks other than 0."""
 
 
 def new_run_dir(recipe: Recipe, cfg: Any, out: str | Path | None, record: dict) -> tuple[Path, bool]:

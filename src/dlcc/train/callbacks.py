@@ -141,9 +141,11 @@ class BestModel(Callback):
             return
         self.best, self.best_epoch, self.best_step = value, metrics["epoch"], metrics["step"]
         self.best_row = dict(metrics)
+        from dlcc.train.distributed import is_main, unwrap
+
         # clone: the live parameters keep changing in place during training
-        self.best_weights = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
-        if self.save and trainer.out_dir is not None:
+        self.best_weights = {k: v.detach().clone() for k, v in unwrap(trainer.model).state_dict().items()}
+        if self.save and trainer.out_dir is not None and is_main():
             from dlcc.train.checkpoint import save_checkpoint
 
             save_checkpoint(trainer.out_dir / "checkpoints" / "best.pt",
@@ -152,7 +154,9 @@ class BestModel(Callback):
 
     def on_fit_end(self, trainer, metrics):
         if self.best_weights is not None:
-            trainer.model.load_state_dict(self.best_weights)
+            from dlcc.train.distributed import unwrap
+
+            unwrap(trainer.model).load_state_dict(self.best_weights)
             metrics["best_epoch"], metrics["best_step"] = self.best_epoch, self.best_step
 
     def state_dict(self):

@@ -139,8 +139,10 @@ class Checkpointer(Callback):
             self.log(f"resumed from {self.last_path} at epoch {trainer.epoch}, step {trainer.global_step}")
 
     def on_eval(self, trainer, metrics):
-        if len(trainer.history) % self.every and not trainer.finished():
-            return
+        from dlcc.train.distributed import is_main
+
+        if (len(trainer.history) % self.every and not trainer.finished()) or not is_main():
+            return   # with several processes, rank 0 writes (every rank holds the same state)
         state = trainer.state_dict()
         save_checkpoint(self.last_path, state)
         if self.keep_all:

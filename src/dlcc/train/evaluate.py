@@ -50,6 +50,16 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable | None = None
     Returns `{"loss": float, <metric name>: float, ...}` ("loss" only with a `loss_fn`).
     The model is put in eval mode and back in its previous mode afterwards.
     """
+    sums, seen = evaluate_sums(model, loader, loss_fn, device, metrics, amp_dtype)
+    return {name: total / max(seen, 1) for name, total in sums.items()}
+
+
+@torch.no_grad()
+def evaluate_sums(model: nn.Module, loader: Iterable, loss_fn: Callable | None = None,
+                  device: torch.device | str = "cpu", metrics: dict[str, Metric] | None = None,
+                  amp_dtype: torch.dtype | None = None) -> tuple[dict[str, float], int]:
+    """({name: sum over examples of the batch means × batch size}, examples seen): what
+    `evaluate` divides, and what processes that each evaluated a part add up."""
     device = torch.device(device)
     metrics = DEFAULT_METRICS if metrics is None else metrics
     was_training = model.training
@@ -71,7 +81,7 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable | None = None
             seen += n
     finally:
         model.train(was_training)
-    return {name: float(total) / max(seen, 1) for name, total in sums.items()}
+    return {name: float(total) for name, total in sums.items()}, seen
 
 
 @torch.no_grad()

@@ -49,7 +49,8 @@ from tqdm.auto import tqdm
 from dlcc.errors import ConfigError, TrainingDiverged
 from dlcc.train.callbacks import Callback
 from dlcc.train.checkpoint import FORMAT, VERSION, Checkpointer, capture_rng_state, restore_rng_state
-from dlcc.train.evaluate import DEFAULT_METRICS, Metric, autocast_context, evaluate, to_device
+from dlcc.train import distributed as dist
+from dlcc.train.evaluate import DEFAULT_METRICS, Metric, autocast_context, evaluate, evaluate_sums, to_device
 
 AMP_CHOICES = ("auto", "off", "bf16", "fp16")
 CLOCKS = ("wall", "cpu")
@@ -419,7 +420,7 @@ class Trainer:
         where = (self.epoch, index + 1, self.global_step + 1)
         if self.check_every == 1:
             value = loss.item()
-            if not math.isfinite(value):
+            if dist.any_rank(not math.isfinite(value), self.device):   # every rank stops together
                 raise _diverged(value, *where)
             self._last_loss = value
             return value
@@ -437,6 +438,10 @@ class Trainer:
             return
         values = torch.stack([item[0].float() for item in self._unchecked]).cpu()
         finite = torch.isfinite(values)
+        if dist.any_rank(not bool(finite.all()), self.device) and bool(finite.all()):
+            self._unchecked = []
+            raise TrainingDiverged("the training loss became non-finite in another process; training was stopped",
+                                   fix="see that process's message above")
         if not bool(finite.all()):
             first = int((~finite).nonzero()[0])
             _, epoch, batch, step = self._unchecked[first]
@@ -472,6 +477,8 @@ class Trainer:
             self._check_losses()
             step_loss = float(step_loss)
         self._call("on_batch_end", self.global_step, step_loss, lr)
+        if dist.is_active():   # one rank's time budget or early stop stops them all, at the same step
+            self.should_stop = dist.any_rank(self.should_stop, self.device)
 
     def _is_plateau(self) -> bool:
         return isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
@@ -488,11 +495,16 @@ class Trainer:
         self._check_losses()
         period, self._period = self._period, self._new_period()
         row: dict[str, Any] = {"epoch": self.epoch, "step": self.global_step}
-        if period["seen"]:
-            row.update({f"train_{name}": float(total) / period["seen"] for name, total in period["sums"].items()})
+        names = sorted(period["sums"])
+        # with several processes: the sums and counts of every rank, so every rank sees the same row
+        seen, *totals = dist.all_reduce_sum([period["seen"], *(float(period["sums"][n]) for n in names)], self.device)
+        if seen:
+            row.update({f"train_{name}": total / seen for name, total in zip(names, totals)})
         if self.val_loader is not None:
-            val = evaluate(self.model, self.val_loader, self.loss_fn, self.device, self.metrics, self.amp_dtype)
-            row.update({f"val_{name}": value for name, value in val.items()})
+            sums, count = evaluate_sums(self.model, self.val_loader, self.loss_fn, self.device, self.metrics,
+                                        self.amp_dtype)
+            count, *values = dist.all_reduce_sum([count, *sums.values()], self.device)
+            row.update({f"val_{name}": value / max(count, 1) for name, value in zip(sums, values)})
         row["lr"] = self._current_lr()
         row["train_time_s"] = self.train_time_s
         now = time.perf_counter()
@@ -571,7 +583,7 @@ class Trainer:
             "epoch": self.epoch, "global_step": self.global_step,
             "batch_in_epoch": self.batch_in_epoch, "pass_complete": self.pass_complete,
             "epoch_loader_state": self._epoch_loader_state, "train_time_s": self.train_time_s,
-            "model": self.model.state_dict(),
+            "model": dist.unwrap(self.model).state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
@@ -591,7 +603,7 @@ class Trainer:
                 raise ConfigError(f"the checkpoint was written with different settings: {changed}",
                                   fix="resume with the same settings, or start a new run in a new --out")
         try:
-            self.model.load_state_dict(state["model"])
+            dist.unwrap(self.model).load_state_dict(state["model"])
         except RuntimeError as exc:
             raise ConfigError(f"the checkpoint's weights do not fit this model: {str(exc)[:300]}",
                               fix="resume with the same model settings") from None

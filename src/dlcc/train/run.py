@@ -117,13 +117,20 @@ def train_and_report(task: Task, cfg: TrainConfig, ctx: RunContext, *, validate:
     """
     from dlcc.utils.device import choose_device
 
+    from dlcc.train import distributed
+
     device = choose_device(ctx.device)
+    distributed.init(device)                  # only in a process torchrun started
+    device = distributed.local_device(device)
     _set_determinism(cfg.deterministic)
     model = task.model.to(device)
     lightning = ctx.engine == "lightning"
-    tracker = None if lightning else ctx.open_tracker(ctx.name or task.title or None)
+    main = distributed.is_main()
+    tracker = None if lightning or not main else ctx.open_tracker(ctx.name or task.title or None)
     try:
         result = _train_lightning(task, cfg, ctx, device) if lightning else _train(task, cfg, ctx, device, tracker)
+        if not main:   # rank 0 evaluates, writes and reports; the others are done
+            return {}
         x = "step" if cfg.eval_every else "epoch"
         plot_history(result.history, ctx.out_dir / "curves.png", title=task.title or ctx.name, x=x)
         write_json(ctx.out_dir / "history.json", result.history)
@@ -155,10 +162,11 @@ def _train(task: Task, cfg: TrainConfig, ctx: RunContext, device: torch.device, 
     if cfg.lr_find:
         _lr_find(task, cfg, ctx, device, optimizer)
     compile_time = _compile(model, task, cfg, device, ctx) if _should_compile(cfg, device, task) else None
+    train_loader, val_loader, train_model = _distribute(task, model, device, cfg)
 
     callbacks: list[Callback] = list(task.callbacks)
     budget = TimeBudget(cfg.time_budget_s) if cfg.time_budget_s else None
-    scheduler, interval, schedule = _schedule(cfg, optimizer, task)
+    scheduler, interval, schedule = _schedule(cfg, optimizer, train_loader)
     callbacks += [c for c in (budget, schedule) if c is not None]
     best = None
     if cfg.select != "last":
@@ -180,9 +188,9 @@ def _train(task: Task, cfg: TrainConfig, ctx: RunContext, device: torch.device, 
     if cfg.time_budget_s:
         length += (" or " if length else "") + f"{cfg.time_budget_s:g} s of training"
     ctx.log(f"{task.title or ctx.name}: {n_params:,} parameters on {device}; {length}"
-            + (f", {len(task.train)} batches of {cfg.batch_size} per epoch" if hasattr(task.train, "__len__") else ""))
+            + (f", {len(train_loader)} batches of {cfg.batch_size} per epoch" if hasattr(train_loader, "__len__") else ""))
     start, cpu_start = time.perf_counter(), time.process_time()
-    trainer = fit(model, task.train, task.val, task.loss, optimizer, cfg.epochs, steps=cfg.steps,
+    trainer = fit(train_model, train_loader, val_loader, task.loss, optimizer, cfg.epochs, steps=cfg.steps,
                   eval_every=cfg.eval_every, scheduler=scheduler, scheduler_interval=interval,
                   callbacks=callbacks, device=device, grad_accum_steps=cfg.grad_accum_steps,
                   clip_grad_norm=cfg.clip_grad_norm, amp=cfg.amp, metrics=task.metrics,
@@ -193,6 +201,28 @@ def _train(task: Task, cfg: TrainConfig, ctx: RunContext, device: torch.device, 
     return Result(model, trainer.history, best.best_row if best is not None and best.best_row else None,
                   trainer.global_step, trainer.epoch, trainer.steps_per_epoch(), trainer.train_time_s, fit_time,
                   compile_time, trainer.stop_reason, fit_cpu)
+
+
+def _distribute(task: Task, model: nn.Module, device: torch.device, cfg: TrainConfig):
+    """(train loader, val loader, model to train): as they are in one process; with several, each
+    rank's share of the batches and the model in DistributedDataParallel (distributed.py)."""
+    from dlcc.train import distributed
+
+    if not distributed.is_active():
+        return task.train, task.val, model
+    if cfg.sync_batchnorm:
+        if device.type != "cuda":
+            raise ConfigError("train.sync_batchnorm needs GPUs: torch's SyncBatchNorm runs on CUDA only",
+                              fix="--set train.sync_batchnorm=false on CPUs (each process then normalises its own batch)")
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    if task.step is not None:
+        raise ConfigError("this recipe trains with its own training step, which does not run on several processes yet",
+                          fix="run it in one process (leave out --nproc)")
+    rank, world = distributed.rank(), distributed.world_size()
+    train = distributed.ShardedBatches(task.train, rank, world)
+    val = distributed.ShardedBatches(task.val, rank, world, drop_remainder=False) if task.val is not None else None
+    ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    return train, val, ddp
 
 
 def _train_lightning(task: Task, cfg: TrainConfig, ctx: RunContext, device: torch.device) -> Result:
@@ -243,10 +273,10 @@ def _check_select(cfg: TrainConfig, task: Task) -> None:
                           fix=f"--set train.select= one of {', '.join(known)} (or last)")
 
 
-def _schedule(cfg: TrainConfig, optimizer, task: Task):
+def _schedule(cfg: TrainConfig, optimizer, train_loader):
     """(torch scheduler or None, its interval, a ScheduleLR callback or None)."""
     if cfg.schedule == "onecycle":
-        steps = cfg.steps or cfg.epochs * -(-len(task.train) // cfg.grad_accum_steps)
+        steps = cfg.steps or cfg.epochs * -(-len(train_loader) // cfg.grad_accum_steps)
         final_div = cfg.start_factor / cfg.end_factor if cfg.end_factor else 1e4
         momentum = cfg.optimizer != "sgd" or cfg.momentum > 0   # OneCycleLR refuses SGD without momentum
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
