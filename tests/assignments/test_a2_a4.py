@@ -21,12 +21,13 @@ ASSIGNMENTS = REPO / "assignments"
 
 RELEASED = {
     "A2": {"a2_autograd.py", "dataset.py", "model.py", "a2_pytorch_mlp.py", "a2_pytorch_mlp_tracked.py",
-           "a2_sweep.py", "util.py", "checking.py", "questions.md", "answers.yaml", "assignment.yaml",
+           "a2_sweep.py", "util.py", "checking.py", "questions.md", "answers.yaml", "written_answers.md",
+           "assignment.yaml",
            "conftest.py", "tests/test_a2_autograd.py", "tests/test_a2_dataset_model.py",
            "tests/test_a2_training.py", "tests/test_a2_sweep.py"},
     "A4": {"rnn.py", "a4_char_rnn.py", "transformer.py", "ecgdataset.py", "a4_ecg_trigger_detection.py",
-           "util.py", "checking.py", "questions.md", "answers.yaml", "assignment.yaml", "conftest.py",
-           "tests/test_a4_char_rnn.py", "tests/test_a4_ecg.py"},
+           "util.py", "checking.py", "questions.md", "answers.yaml", "written_answers.md",
+           "assignment.yaml", "conftest.py", "tests/test_a4_char_rnn.py", "tests/test_a4_ecg.py"},
 }
 
 

@@ -6,5 +6,4 @@ HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
 TINY_ROOT = FIXTURES / "assignments"
 SUBMISSIONS = FIXTURES / "submissions" / "T0"
-GOLDEN = HERE / "golden"
 REPO = HERE.parents[1]

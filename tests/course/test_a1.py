@@ -1,11 +1,10 @@
 """Assignment A1 (NumPy MLP on MNIST) in the course format.
 
-Fast: the released tree equals the golden student tree; public tests fail on the stubs and
-pass on the solution. Slow (real MNIST): the script trains and saves its curves, and a class of
+Fast: public tests fail on the stubs and pass on the solution (the release itself is compared
+with the one shipped in the package by test_shipped.py). Slow (real MNIST): the script trains and saves its curves, and a class of
 deliberately broken submissions gets exact scores. (`dlcc course check A1`: test_check_all.py.)
 """
 
-import os
 import shutil
 from pathlib import Path
 
@@ -13,12 +12,12 @@ import numpy as np
 import pytest
 
 from dlcc.course import runner
-from dlcc.course.assignment import Assignment
-from dlcc.course.grade import grade
-from dlcc.course.lint import check
-from dlcc.course.release import release
+from dlcc.course.authoring.format import Assignment
+from dlcc.course.grading.grade import grade
+from dlcc.course.authoring.check import check
+from dlcc.course.authoring.release import release
 
-from coursepaths import GOLDEN, REPO
+from coursepaths import REPO
 
 A1 = REPO / "assignments" / "A1"
 
@@ -26,24 +25,6 @@ A1 = REPO / "assignments" / "A1"
 @pytest.fixture(scope="module")
 def a1():
     return Assignment.load(A1)
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def test_release_matches_golden_student_tree(a1, tmp_path):
-    out = release(a1, tmp_path / "A1")
-    if os.environ.get("DLCC_UPDATE_GOLDEN") == "1":
-        shutil.rmtree(GOLDEN / "A1", ignore_errors=True)
-        shutil.copytree(out, GOLDEN / "A1")
-    got, want = tree(out), tree(GOLDEN / "A1")
-    assert sorted(got) == sorted(want), "file list differs (DLCC_UPDATE_GOLDEN=1 regenerates)"
-    for name in want:
-        assert got[name] == want[name], f"{name} differs from the golden tree"
-    assert sorted(got) == ["a1_mlp_3_layers.py", "a1_mlp_N_layers.py", "answers.yaml", "assignment.yaml",
-                           "conftest.py", "questions.md", "tests/test_a1_3_layers.py",
-                           "tests/test_a1_N_layers.py", "util.py"]
 
 
 def test_static_check_of_a1(a1):
@@ -152,16 +133,14 @@ FAILING = {
     "missing_reg_gradient": {f"A1.3 {P3}::test_backward_with_l2_regularization",
                              f"A1.3 {H3}::test_backward_regularization_matches_solution",
                              f"A1.3 {H3}::test_backward_strong_regularization_leaves_biases_alone",
-                             f"A1.4 {H3}::test_one_epoch_matches_solution",
-                             # with lr 5.0, reg 1e-4 is strong weight decay: 0.92 without it
-                             f"A1.4 {H3}::test_course_regression_mnist"},
+                             f"A1.4 {H3}::test_one_epoch_matches_solution"},
     "transposed_weight": {f"A1.1 {P3}::test_initialize_params_shapes",
                           f"A1.1 {H3}::test_initialize_params_statistics",
                           f"A1.4 {H3}::test_course_regression_mnist"},
     "off_by_one_batching": {f"A1.8 {PN}::test_overfit_one_batch",
                             f"A1.8 {HN}::test_one_epoch_matches_solution"},
 }
-SCORES = {"solution": 90.0, "wrong_formula": 71.86, "missing_reg_gradient": 67.29,
+SCORES = {"solution": 90.0, "wrong_formula": 71.86, "missing_reg_gradient": 73.71,
           "transposed_weight": 78.57, "off_by_one_batching": 80.0, "stubs": 0.0}
 
 

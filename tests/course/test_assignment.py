@@ -2,7 +2,8 @@
 
 import pytest
 
-from dlcc.course.assignment import Assignment, find_assignments_root, get_assignment, list_assignments
+from dlcc.course.authoring.discovery import find_assignments_root, get_assignment, list_assignments
+from dlcc.course.authoring.format import Assignment
 from dlcc.errors import ConfigError
 
 from coursepaths import REPO, TINY_ROOT

@@ -3,8 +3,8 @@ markers, release contents, and every test against the solution and the untouched
 
 import pytest
 
-from dlcc.course.assignment import list_assignments
-from dlcc.course.lint import check
+from dlcc.course.authoring.discovery import list_assignments
+from dlcc.course.authoring.check import check
 
 from coursepaths import REPO
 

@@ -94,8 +94,10 @@ def test_check_cli(tiny_env, capsys):
 
 def test_report_from_class_results(tiny, tiny_env, tmp_path, capsys):
     klass = tmp_path / "class"
-    for name in ("wrong_formula", "crash_at_import", "daemon"):
+    for name in ("wrong_formula", "crash_at_import"):
         shutil.copytree(SUBMISSIONS / name, klass / name)
+    (klass / "solved").mkdir()
+    shutil.copyfile(tiny.code_dir / "tinymath.py", klass / "solved" / "tinymath.py")
     assert cli("grade", "T0", klass, "--out", tmp_path / "res", "--jobs", 2) == 0
     assert cli("report", tmp_path / "res", "--out", tmp_path / "rep") == 0
     md = (tmp_path / "rep" / "report.md").read_text()
@@ -104,3 +106,26 @@ def test_report_from_class_results(tiny, tiny_env, tmp_path, capsys):
     tests_csv = (tmp_path / "rep" / "tests.csv").read_text()
     assert "importing tinymath raised RuntimeError: boom at import" in tests_csv
     assert cli("report", tmp_path / "res", "--out", tmp_path / "rep") == 2  # no silent overwrite
+
+
+def test_student_test_stops_a_loop_at_the_assignments_limit(tiny_env, tmp_path, capsys):
+    """T0 says 3 s per test: `course test` stops an infinite loop there, as the grader does."""
+    import time
+
+    rel = tmp_path / "T0"
+    cli("release", "T0", "--out", rel)
+    shutil.copyfile(SUBMISSIONS / "infinite_loop" / "tinymath.py", rel / "tinymath.py")
+    capsys.readouterr()
+    t0 = time.monotonic()
+    assert cli("test", "T0", "--dir", rel, "--task", "T0.1") == 1
+    assert time.monotonic() - t0 < 20
+    assert "did not finish within its time limit of 3 s" in capsys.readouterr().out
+
+
+def test_report_out_is_a_file(tiny_env, tmp_path, capsys):
+    (tmp_path / "r.json").write_text(json.dumps({"score": 1, "tests": []}))
+    (tmp_path / "taken").write_text("mine")
+    assert cli("report", tmp_path / "r.json", "--out", tmp_path / "taken") == 2
+    err = capsys.readouterr().err
+    assert "is a file" in err and "fix:" in err and "Traceback" not in err
+    assert (tmp_path / "taken").read_text() == "mine"

@@ -5,10 +5,11 @@ import argparse
 import numpy as np
 import pytest
 
-from dlcc.course.client import SandboxClient, StudentCrash, StudentError, StudentException, StudentTimeout
-from dlcc.course.student import LocalStudent, RemoteStudent
+from dlcc.course.proxies import LocalStudent, RemoteStudent
+from dlcc.course.sandbox.client import SandboxClient, StudentCrash, StudentError, StudentException, StudentTimeout
+from dlcc.course.sandbox.launch import Spec
 
-from conftest import namespace_available
+from conftest import MODES, skip_unless_available
 
 MODULE = '''
 import numpy as np
@@ -43,14 +44,14 @@ LIMITS = {"test_timeout_s": 2, "total_timeout_s": 6, "memory_mb": 700, "processe
           "file_size_mb": 4, "max_reply_mb": 8}
 
 
-@pytest.fixture(params=["fallback", "namespace"])
+@pytest.fixture(params=MODES)
 def client(request, tmp_path):
-    if request.param == "namespace" and not namespace_available():
-        pytest.skip("namespace isolation needs root")
+    skip_unless_available(request.param)
     src = tmp_path / "mod.py"
     src.write_text(MODULE)
-    c = SandboxClient({"mod.py": str(src)}, dict(LIMITS), request.param, [str(tmp_path)],
-                      str(tmp_path / "out.txt"))
+    spec = Spec({"mod.py": str(src)}, dict(LIMITS), request.param, uid=200000 + 17,
+                hide=[str(tmp_path)])
+    c = SandboxClient(spec, str(tmp_path / "out.txt"))
     yield c
     c.close()
 
@@ -111,19 +112,19 @@ def test_local_student_has_the_same_semantics(tmp_path):
 def test_sandbox_start_failure_is_a_grader_error(tmp_path, monkeypatch):
     import shutil
 
-    from dlcc.course.client import SandboxStartError
+    from dlcc.course.sandbox.client import SandboxStartError
 
     src = tmp_path / "mod.py"
     src.write_text(MODULE)
-    c = SandboxClient({"mod.py": str(src)}, dict(LIMITS), "fallback", [], str(tmp_path / "out.txt"))
-    prepare = c._prepare_workdir
+    c = SandboxClient(Spec({"mod.py": str(src)}, dict(LIMITS), "fallback", uid=0),
+                      str(tmp_path / "out.txt"))
+    prepare = c.launcher.prepare
 
-    def vanishing_workdir():  # the sandbox cannot enter its folder: a grader problem
-        work = prepare()
+    def vanishing_workdir(work):  # the sandbox cannot enter its folder: a grader problem
+        prepare(work)
         shutil.rmtree(work)
-        return work
 
-    monkeypatch.setattr(c, "_prepare_workdir", vanishing_workdir)
+    monkeypatch.setattr(c.launcher, "prepare", vanishing_workdir)
     try:
         with pytest.raises(SandboxStartError, match="did not start: dlcc sandbox: could not start: "
                                                     "FileNotFoundError"):

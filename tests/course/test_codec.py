@@ -7,7 +7,8 @@ import struct
 import numpy as np
 import pytest
 
-from dlcc.course import channel, codec
+from dlcc.course.sandbox import channel
+from dlcc.course.sandbox import codec
 
 
 def test_roundtrip_keeps_types_and_values():

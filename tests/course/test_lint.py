@@ -2,7 +2,7 @@
 
 import pytest
 
-from dlcc.course.lint import check
+from dlcc.course.authoring.check import check
 
 
 def problems(a, run_tests=False):
@@ -63,7 +63,7 @@ def test_artefacts_and_leftover_markers_in_the_release(tiny_copy):
     (cache / "x.pyc").write_bytes(b"junk")  # release must skip it
     edit(tiny_copy.root / "questions.md", "# T0 written questions", "# T0 written questions\n"
          "<!-- === END SOLUTION === -->")
-    from dlcc.course.assignment import Assignment
+    from dlcc.course.authoring.format import Assignment
 
     found = problems(Assignment.load(tiny_copy.root))
     assert "release contains a build artefact or data file: weights.npy" in found, found
@@ -75,7 +75,8 @@ def test_numeric_answer_printed_in_questions(tiny_copy):
     (tiny_copy.root / "hidden" / "answers.yaml").write_text("T0.Q1: {answer: 12345}\nT0.Q2: {answer: b}\n")
     edit(tiny_copy.root / "questions.md", "What is the slope", "(Hint: 12345.) What is the slope")
     found = problems(tiny_copy)
-    assert any("questions.md: contains 12345, the answer to T0.Q1" in p for p in found), found
+    assert any("release/questions.md:3: contains 12345, which the grader accepts as the answer to T0.Q1"
+               in p for p in found), found
 
 
 def test_untagged_test_and_task_without_tests(tiny_copy):

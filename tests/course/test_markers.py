@@ -4,7 +4,7 @@ import ast
 
 import pytest
 
-from dlcc.course.markers import parse_regions, strip_solutions
+from dlcc.course.authoring.markers import parse_regions, strip_solutions
 
 GOOD = '''import numpy as np
 

@@ -1,154 +1,131 @@
-"""Real hostile and broken submissions against the grader (tiny assignment, seconds each).
+"""Real hostile and broken submissions against the grader, in every isolation mode.
 
-Every submission is graded in one class run; each must score exactly what its honest part
-earns (T0.1 is worth 4 points, T0.2 6 points), with a clear message, and must not disturb the
-grading of the others. Namespace isolation needs root; the fallback tests run anywhere.
+One class of T0 submissions (see attacks.py) is graded per mode. Each attack that a mode
+contains must score exactly what its honest part earns, with a clear message, without
+disturbing the others. bubblewrap mode must contain every attack; namespace and fallback
+modes may let some through, but then each results file must name it in
+`extra_data.isolation.not_contained` (the results never claim more than the sandbox did).
 """
 
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from dlcc.course import isolation
-from dlcc.course.grade import grade
+from dlcc.course.grading.grade import grade
+from dlcc.course.sandbox import launch, seccomp
 
-from conftest import needs_namespace
-from coursepaths import SUBMISSIONS, TINY_ROOT
-
-RELU = ["T0.1 test_tiny_public.py::test_relu_known_values",
-        "T0.1 test_tiny_hidden.py::test_relu_matches_solution"]
-ALL = RELU + ["T0.2 test_tiny_public.py::test_mse_known_value",
-              "T0.2 test_tiny_hidden.py::test_mse_gradient_numerically",
-              "T0.2 test_tiny_hidden.py::test_mse_matches_solution"]
-
-# submission -> (score, tests that fail, a phrase the first failure must contain)
-EXPECTED = {
-    "wrong_formula": (6, RELU, "1 of 3 values differ"),
-    "infinite_loop": (6, RELU, "did not finish within this test's time limit of 3 s"),
-    "loop_at_import": (0, ALL, "importing tinymath did not finish within the import time limit"),
-    "fork_bomb": (6, RELU, "did not finish within this test's time limit"),
-    "memory_hog": (6, RELU, "MemoryError"),
-    "crash_at_import": (0, ALL, "importing tinymath raised RuntimeError: boom at import"),
-    "syntax_error": (0, ALL, "SyntaxError: expected ':' (tinymath.py, line 6)"),
-    "sys_exit": (6, RELU, "student code called sys.exit(0)"),
-    "os_exit": (6, RELU, "exited (code 0); student code must not call sys.exit() or os._exit()"),
-    "fake_json": (0, ALL, "values differ"),
-    "patch_everything": (0, ALL, "values differ"),
-    "conftest_attack": (0, ALL, "NotImplementedError: T0.1"),
-    "network": (6, RELU, "values differ"),
-    "forge_channel": (6, RELU, "malformed reply"),
-    "kill_parent": (6, RELU, "kill refused"),
-    "daemon": (10, [], ""),
-    "huge_output": (6, RELU, "limited to 4 MB"),
-    "huge_reply": (6, RELU, "exceeds the limit of 8,388,608 bytes"),
-    "read_hidden": (0, ALL, "NotImplementedError"),
-}
-
-READ_HIDDEN = '''"""Tries to read the solution, hidden tests and grader secrets, and to reuse the solution."""
-import os
-
-ROOT = {root!r}
-found = []
-for path in [ROOT + "/src/tinymath.py", ROOT + "/hidden/tests/test_tiny_hidden.py",
-             ROOT + "/hidden/answers.yaml", {git!r}]:
-    try:
-        with open(path) as fh:
-            found.append(path)
-            if path.endswith("tinymath.py"):
-                exec(fh.read().replace("from helpers import as_float", "as_float = lambda x: x"))
-    except OSError as exc:
-        print("could not read", path, type(exc).__name__)
-print("listing", sorted(os.listdir(ROOT)) if os.path.isdir(ROOT) else "no dir")
-print("environment", sorted(os.environ))
-print("found", found)
-if "relu" not in globals():
-    def relu(x):
-        raise NotImplementedError("could not steal relu")
-
-    def mse(y_hat, y):
-        raise NotImplementedError("could not steal mse")
-'''
+import attacks
+from conftest import MODES, skip_unless_available
 
 
-def copy_submissions(names, klass):
-    """Copy fixture submissions; `*.in` files become their real names (conftest.py, pytest.py)
-    only here, so that no test run of this project ever loads the hostile conftest.py."""
-    for name in names:
-        shutil.copytree(SUBMISSIONS / name, klass / name)
-        for stored in (klass / name).glob("*.in"):
-            stored.rename(stored.with_suffix(""))
+@pytest.fixture
+def scene():
+    tmp = Path(tempfile.mkdtemp(prefix="dlcc-attack-", dir="/tmp"))
+    s = attacks.Scene(tmp, tmp / "results")
+    yield s
+    s.close()
+    attacks.kill_lingering(s)
+    attacks.remove_forged(s)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
-def make_class(tmp_path):
-    klass = tmp_path / "class"
-    copy_submissions(sorted(p.name for p in SUBMISSIONS.iterdir()), klass)
+def run_class(tiny, scene, mode, names):
+    klass = scene.tmp / "class"
+    attacks.make_class(scene, klass, names)
     assert (klass / "conftest_attack" / "conftest.py").is_file()
-    (klass / "read_hidden").mkdir()
-    git = str(TINY_ROOT.parents[3] / ".git" / "HEAD")
-    (klass / "read_hidden" / "tinymath.py").write_text(
-        READ_HIDDEN.format(root=str(TINY_ROOT / "T0"), git=git))
-    return klass
+    return dict(grade(tiny, klass, scene.out, jobs=2, force=True, isolation_mode=mode,
+                      progress=lambda m: None))
 
 
-def check_expectations(rows, expected):
-    results = dict(rows)
-    assert set(results) == set(expected)
-    for name, (score, failing, phrase) in expected.items():
-        res = results[name]
-        assert res["extra_data"]["grader_error"] is None, (name, res["extra_data"]["grader_error"])
-        failed = [t["name"] for t in res["tests"] if t["status"] != "passed" and "written" not in t["tags"]]
-        assert failed == failing, (name, failed)
-        assert res["score"] == score, (name, res["score"])
-        if failing:
-            first = next(t for t in res["tests"] if t["name"] == failing[0])
-            assert phrase in first["output"], (name, first["output"][:600])
-    return results
+def check_honest(name, res):
+    score, failing, phrase = attacks.EXPECTED[name]
+    if name in ("daemon", "linger", "fork_bomb") and not seccomp.available()[0]:
+        return  # without the filter these behave differently (and are reported as gaps)
+    assert res["extra_data"]["grader_error"] is None, (name, res["extra_data"]["grader_error"])
+    failed = [t["name"] for t in res["tests"] if t["status"] != "passed" and "written" not in t["tags"]]
+    assert failed == failing, (name, failed)
+    assert res["score"] == score, (name, res["score"])
+    if failing:
+        first = next(t for t in res["tests"] if t["name"] == failing[0])
+        assert phrase in first["output"], (name, first["output"][:600])
 
 
-@needs_namespace
-def test_hostile_class_in_namespace_mode(tiny, tmp_path, monkeypatch):
+@pytest.mark.parametrize("mode", MODES)
+def test_hostile_class(tiny, scene, mode, monkeypatch):
+    skip_unless_available(mode)
     monkeypatch.setenv("DLCC_TEST_SECRET", "s3cret-token")
-    klass = make_class(tmp_path)
-    rows = grade(tiny, klass, tmp_path / "out", jobs=2, isolation_mode="namespace",
-                 progress=lambda m: None)
-    results = check_expectations(rows, EXPECTED)
+    names = [n for n in attacks.EXPECTED if not (mode == "fallback" and n in attacks.NOT_IN_FALLBACK)]
+    results = run_class(tiny, scene, mode, names)
+    assert set(results) == set(names)
+    escaped = {}
     for name, res in results.items():
-        assert res["extra_data"]["isolation"]["mode"] == "namespace"
-        uid = res["extra_data"]["isolation"]["uid"]
-        assert isolation.live_pids(uid) == [], f"{name}: processes of uid {uid} survived"
-    out = "\n".join(t["output"] for t in results["read_hidden"]["tests"])
-    assert "found []" in out and ("listing no dir" in out or "listing []" in out)
-    assert "s3cret" not in out and "DLCC_TEST_SECRET" not in out
-    assert "could not read" in out
-    assert "network blocked: [Errno 101] Network is unreachable" in results["network"]["tests"][0]["output"]
+        iso = res["extra_data"]["isolation"]
+        assert iso["mode"] == mode
+        proof = attacks.evidence(name, res, scene, attacks.EXPECTED[name][0])
+        if proof:
+            escaped[name] = proof
+            gap = attacks.GAPS[name]
+            assert any(gap in entry for entry in iso["not_contained"]), \
+                f"{name} escaped in {mode} mode ({proof}) but the results do not say so: {iso}"
+        else:
+            check_honest(name, res)
+        assert "s3cret" not in attacks.outputs(res)  # the grader's environment never leaks
+    if mode == "bwrap":
+        assert escaped == {}, escaped
+        assert all(r["extra_data"]["isolation"]["not_contained"] == [] for r in results.values())
     fake = results["fake_json"]
     assert fake["score"] == 0 and '{"score": 10' in fake["tests"][0]["output"]  # shown, never believed
 
 
-FALLBACK = {k: EXPECTED[k] for k in ("wrong_formula", "infinite_loop", "memory_hog", "crash_at_import",
-                                     "syntax_error", "sys_exit", "os_exit", "fake_json", "conftest_attack",
-                                     "huge_reply")}
-FALLBACK["network"] = (6, RELU, "values differ")
+@pytest.mark.parametrize("mode", ["bwrap", "namespace"])
+def test_single_submission_cannot_touch_earlier_results(tiny, scene, mode):
+    """The issue's case: one submission at a time into a world-writable, non-sticky folder."""
+    skip_unless_available(mode)
+    klass = scene.tmp / "one"
+    attacks.make_class(scene, klass, ["overwrite_results"])
+    before = (scene.out / "earlier.json").read_bytes()
+    [(_, res)] = grade(tiny, klass / "overwrite_results", scene.out / "bob.json",
+                       isolation_mode=mode, progress=lambda m: None)
+    assert (scene.out / "earlier.json").read_bytes() == before
+    assert sorted(p.name for p in scene.out.iterdir()) == ["bob.json", "earlier.json"]
+    assert "OVERWROTE" not in attacks.outputs(res)
+    assert res["score"] == 6
 
 
-def test_hostile_subset_in_fallback_mode(tiny, tmp_path):
-    """Limits and the Python-level socket block without namespaces (no fork bomb here: the
-    per-user process limit does not bind root, which is why namespace mode exists)."""
-    klass = tmp_path / "class"
-    copy_submissions(FALLBACK, klass)
-    rows = grade(tiny, klass, tmp_path / "out", jobs=2, isolation_mode="fallback", progress=lambda m: None)
-    results = check_expectations(rows, FALLBACK)
-    net = results["network"]["tests"][0]["output"]
-    assert "network blocked: network access is disabled while grading" in net
-    iso = results["network"]["extra_data"]["isolation"]
-    assert iso["mode"] == "fallback" and "NOT protected" in iso["filesystem"]
+def test_declared_subprocesses_end_with_the_sandbox(tiny_copy, scene):
+    """An assignment that declares subprocesses may fork; in bwrap mode nothing it starts
+    outlives the sandbox, and loopback stays inside it."""
+    skip_unless_available("bwrap")
+    spec = tiny_copy.root / "assignment.yaml"
+    spec.write_text(spec.read_text() + "sandbox: {subprocesses: true, network: loopback}\n")
+    from dlcc.course.authoring.format import Assignment
+
+    a = Assignment.load(tiny_copy.root)
+    results = dict(grade(a, _class(scene, ["linger", "tcp_udp", "unix_socket"]), scene.out,
+                         jobs=2, force=True, isolation_mode="bwrap", progress=lambda m: None))
+    assert results["linger"]["score"] == 10
+    assert attacks.lingering(scene) == []
+    assert scene.recorder.received == []
+    facts = results["linger"]["extra_data"]["isolation"]
+    assert facts["subprocesses"] == "allowed (declared)" and facts["not_contained"] == []
+    assert "TCP CONNECTED" not in attacks.outputs(results["tcp_udp"])
 
 
-@pytest.mark.parametrize("flag", ["namespace"])
-def test_isolation_namespace_refused_when_unavailable(flag, monkeypatch):
+def _class(scene, names):
+    klass = scene.tmp / "declared"
+    attacks.make_class(scene, klass, names)
+    return klass
+
+
+def test_mode_choice(monkeypatch):
     from dlcc.errors import ConfigError
 
-    monkeypatch.setitem(isolation._probe_cache, "ns", (False, "test: unavailable"))
-    with pytest.raises(ConfigError, match="namespace isolation is not available: test: unavailable"):
-        isolation.choose_mode(flag)
-    assert isolation.choose_mode("auto") == ("fallback", "test: unavailable")
+    monkeypatch.setattr(launch, "_bwrap_probe", [(False, "test: no bwrap")])
+    monkeypatch.setattr(launch.namespace, "_probe", [(False, "test: no namespaces")])
+    with pytest.raises(ConfigError, match="bubblewrap isolation is not available: test: no bwrap"):
+        launch.choose_mode("bwrap")
+    with pytest.raises(ConfigError, match="namespace isolation is not available: test: no namespaces"):
+        launch.choose_mode("namespace")
+    assert launch.choose_mode("auto") == ("fallback", "test: no bwrap; test: no namespaces")

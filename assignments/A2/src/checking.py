@@ -162,6 +162,12 @@ def dataset_attribute(dataset, name: str):
     return plain(getattr(dataset, name))
 
 
+def item_types(dataset, idx: int) -> list[str]:
+    """What dataset[idx] returns, as type names (and the image's dtype when it has one)."""
+    image, label = dataset[idx]
+    return [type(image).__name__, str(getattr(image, "dtype", "")), type(label).__name__]
+
+
 class DoubleHWC:
     """A test transform: expects one [H, W, C] array; returns 2 * image as a [C, H, W] tensor."""
 

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from dlcc.course.client import SandboxClient, SandboxStartError, StudentError
-from dlcc.course.student import LocalStudent, RemoteStudent, SolutionModules
+from dlcc.course.sandbox.client import SandboxClient, SandboxStartError, StudentError, StudentTimeout
+from dlcc.course.sandbox.launch import Spec
+from dlcc.course.proxies import LocalStudent, RemoteStudent, SolutionModules
 
 
 def pytest_addoption(parser):
@@ -32,7 +35,8 @@ def pytest_addoption(parser):
     group.addoption("--dlcc-report", default=None, help="write per-test results here (JSON)")
     group.addoption("--dlcc-task", default=None, help="run only the tests of this task")
     group.addoption("--dlcc-hidden-dir", default=None, help="tests under here are hidden tests")
-    group.addoption("--dlcc-default-timeout", type=float, default=60.0)
+    group.addoption("--dlcc-default-timeout", type=float, default=None,
+                    help="seconds per test (default: the assignment's test_timeout_s, else 60)")
 
 
 class _State:
@@ -45,8 +49,8 @@ class _State:
         self.workdir = Path(opt.dlcc_workdir or config.rootpath).resolve()
         hidden = opt.dlcc_hidden_dir or self.cfg.get("hidden_dir")
         self.hidden_dir = Path(hidden).resolve() if hidden else None
-        self.default_timeout = float(self.cfg.get("limits", {}).get("test_timeout_s",
-                                                                    opt.dlcc_default_timeout))
+        self.default_timeout = float(self.cfg.get("limits", {}).get("test_timeout_s") or
+                                     opt.dlcc_default_timeout or _released_timeout(self.workdir))
         self.records: dict[str, dict] = {}
         self.collection_errors: list[dict] = []
         self.client: SandboxClient | None = None
@@ -61,9 +65,25 @@ class _State:
     def get_client(self) -> SandboxClient:
         if self.client is None:
             c = self.cfg
-            self.client = SandboxClient(c["files"], c["limits"], c["mode"], c["hide"],
-                                        c["output_path"], c.get("uid"))
+            spec = Spec(files=c["files"], limits=c["limits"], mode=c["mode"], uid=c["uid"],
+                        hide=c["hide"], needs=c.get("needs", {}), shared=c.get("shared", {}))
+            self.client = SandboxClient(spec, c["output_path"])
         return self.client
+
+
+def _released_timeout(workdir: Path) -> float:
+    """test_timeout_s of the assignment.yaml in a student's folder (plain `pytest` there)."""
+    try:
+        import yaml
+
+        spec = yaml.safe_load((workdir / "assignment.yaml").read_text(encoding="utf-8")) or {}
+        return float(spec["limits"]["test_timeout_s"])
+    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError):
+        return 60.0
+
+
+class LocalTimeout(StudentTimeout):
+    """A local test ran past its time limit (the grader stops it at the same limit)."""
 
 
 _STATE: list[_State] = []
@@ -125,6 +145,31 @@ def student(request):
         yield state.local
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """Locally, stop a test at the time limit the grader applies (an alarm in the main thread;
+    a loop inside one long C call stops when that call returns)."""
+    state = _state()
+    record = state.records.get(item.nodeid)
+    if (state.mode != "local" or record is None or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+    limit = float(record["timeout"])
+
+    def expire(signum, frame):
+        raise LocalTimeout(f"this test did not finish within its time limit of {limit:g} s; "
+                           "an infinite loop?")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 @pytest.fixture
 def solution():
     """The instructor's solution modules (hidden tests under the grader only)."""
@@ -182,13 +227,14 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_sessionfinish(session, exitstatus):
     state = _state()
-    processes = 0
+    processes, sandbox_cpu = 0, 0.0
     if state.client is not None:
         state.client.close()
-        processes = state.client.generation
+        processes, sandbox_cpu = state.client.generation, state.client.cpu_s
     if state.report_path:
         report = {"mode": state.mode, "tests": list(state.records.values()),
                   "collection_errors": state.collection_errors,
                   "grader_errors": state.grader_errors, "sandbox_processes": processes,
+                  "sandbox_cpu_s": round(sandbox_cpu, 3),
                   "finished": time.time(), "pid": os.getpid()}
         Path(state.report_path).write_text(json.dumps(report, indent=1))

@@ -29,9 +29,12 @@ def test_initialize_params_statistics(student):
     params = student.module(MOD).initialize_params(784, 200, 100, 10)
     for key, shape in zip(KEYS, [(784, 200), (1, 200), (200, 100), (1, 100), (100, 10), (1, 10)]):
         assert_shape(params[key], shape, name=key)
-    w1 = np.asarray(params["W1"])
-    assert 0.97 < w1.std() < 1.03 and abs(w1.mean()) < 0.02, \
-        f"W1 should be standard normal (np.random.randn): mean {w1.mean():.3f}, std {w1.std():.3f}"
+    # every weight matrix is standard normal (bounds: > 6 standard errors for W3's 1000 values)
+    for key, (lo, hi, most) in {"W1": (0.97, 1.03, 0.02), "W2": (0.93, 1.07, 0.05),
+                                "W3": (0.85, 1.15, 0.2)}.items():
+        w = np.asarray(params[key])
+        assert lo < w.std() < hi and abs(w.mean()) < most, \
+            f"{key} should be standard normal (np.random.randn): mean {w.mean():.3f}, std {w.std():.3f}"
     for key in ("b1", "b2", "b3"):
         assert_close(params[key], np.zeros_like(params[key]), name=key)
 
@@ -102,12 +105,15 @@ def test_one_epoch_matches_solution(student, solution):
         assert_close(trained[key], ref[key], rtol=1e-8, atol=1e-12, name=f"{key} after one epoch")
 
 
-@pytest.mark.slow
 @pytest.mark.data
-@pytest.mark.task("A1.4", weight=3, timeout=900)
+@pytest.mark.task("A1.4", weight=3, timeout=120)
 def test_course_regression_mnist(student, solution):
-    """The course's only target: 30 epochs, hidden 200/100, batch 1000, lr 5.0, reg 1e-4,
-    seed 1024 -> test accuracy > 0.94 (measured here with the solution's evaluate)."""
+    """The course's settings on real MNIST: hidden 200/100, batch 1000, lr 5.0, reg 1e-4,
+    seed 1024, the student's own initialisation. After 3 epochs the test accuracy must pass
+    0.85 (the solution reaches 0.865; 0.862-0.876 over eight seeds). The course's 30 epochs
+    are left to the student's own run: at lr 5.0 the accuracy jumps between epochs (0.62 to
+    0.96 after 20 epochs), which would make a 30-epoch threshold a lottery, and it costs 60 s
+    of CPU per submission. Accuracy is measured here with the solution's evaluate."""
     try:
         test_x, test_y = solution.module("util").load_data()["test"]
     except DlccError as exc:
@@ -115,9 +121,9 @@ def test_course_regression_mnist(student, solution):
     util = student.module("util")
     util.set_seed(1024)
     data = util.load_data.keep()
-    args = Namespace(num_epochs=30, num_hidden1=200, num_hidden2=100, batch_size=1000, reg=1e-4,
+    args = Namespace(num_epochs=3, num_hidden1=200, num_hidden2=100, batch_size=1000, reg=1e-4,
                      learning_rate=5.0, one_batch_training=False)
     trained, history = student.module(MOD).run_training(args, data)
     assert_keys(trained, KEYS, name="trained params")
     _, accuracy = solution.module(MOD).evaluate(test_x, test_y, trained)
-    assert accuracy > 0.94, f"test accuracy {accuracy:.4f} is not above 0.94 (the course's target)"
+    assert accuracy > 0.85, f"test accuracy after 3 epochs {accuracy:.4f} is not above 0.85"

@@ -34,9 +34,15 @@ def test_initialize_params_statistics(student):
     for layer in range(1, 5):
         assert_shape(params[f"W{layer}"], (sizes[layer - 1], sizes[layer]), name=f"W{layer}")
         assert_close(params[f"b{layer}"], np.zeros((1, sizes[layer])), name=f"b{layer}")
-    w1 = np.asarray(params["W1"])
-    assert 0.97 < w1.std() < 1.03, f"W1 should be standard normal: std {w1.std():.3f}"
+    for key, (lo, hi) in {"W1": (0.97, 1.03), "W2": (0.97, 1.03), "W3": (0.95, 1.05),
+                          "W4": (0.85, 1.15)}.items():
+        w = np.asarray(params[key])
+        assert lo < w.std() < hi and abs(w.mean()) < 0.2, \
+            f"{key} should be standard normal: mean {w.mean():.3f}, std {w.std():.3f}"
     assert params["num_hidden_layers"] == [300, 200, 100]
+    expected = {"num_hidden_layers", *[f"{p}{layer}" for layer in range(1, 5) for p in "Wb"]}
+    assert set(params) == expected, \
+        f"params should hold exactly {sorted(expected)}; extra: {sorted(set(params) - expected)}"
 
 
 @pytest.mark.task("A1.5")
@@ -57,6 +63,8 @@ def test_forward_matches_solution(student, solution, depth):
     assert_close(y_hat, ref_y_hat, rtol=1e-7, atol=1e-12, name="y_hat")
     for layer in range(1, depth + 1):
         assert_close(out[f"a{layer}"], ref[f"a{layer}"], rtol=1e-7, atol=1e-12, name=f"a{layer}")
+    assert f"a{depth + 1}" not in out, \
+        f"the output layer has no sigmoid cache: a{depth + 1} should not be in params (y_hat is its output)"
 
 
 @pytest.mark.task("A1.7")

@@ -18,6 +18,8 @@ def test_dataset_on_a_cifar_slice(student):
         image, label = check.dataset_item(ds, idx)
         assert_close(image, X[:, :, :, idx].transpose(2, 0, 1), name=f"dataset[{idx}] image")
         assert label == Y[idx], f"dataset[{idx}] label {label!r}, expected {Y[idx]}"
+    assert check.item_types(ds, 3) == ["Tensor", "torch.float32", "int"], \
+        f"dataset[3] should be (a float32 torch tensor, an int); it is {check.item_types(ds, 3)}"
 
 
 @pytest.mark.task("A2.4")

@@ -60,6 +60,7 @@ def test_resblocks_match_solution(student, solution):
     compare(student, solution, "resnet_model", "ResBlock", (3, 3, 5), [(2, 5, 7, 7)], seed=17)
     compare(student, solution, "resnet_model", "ResBlock", (5, 5, 3), [(2, 3, 8, 8)], seed=18)
     compare(student, solution, "resnet_model", "ResBlockDownSample", (3, 3, 4, 6), [(2, 4, 8, 10)], seed=19)
+    compare(student, solution, "resnet_model", "ResBlockDownSample", (5, 3, 4, 6), [(2, 4, 8, 10)], seed=21)
 
 
 @pytest.mark.task("A3.5")

@@ -38,6 +38,17 @@ def test_detector_matches_solution(student, solution, causal):
 
 
 @pytest.mark.task("A4.4")
+def test_detector_refuses_inputs_longer_than_T(student):
+    model = student.module("transformer").ECGDetector(C=2, T=8, n_layer=1, n_head=2, n_embd=8,
+                                                       dropout=0.0, is_causal=False)
+    x = np.zeros((1, 9, 2), dtype=np.float32)
+    with pytest.raises(Exception) as info:
+        student.module("checking").forward(model, x)
+    assert "ValueError" in str(info.value) and "T = 8" in str(info.value), \
+        f"9 samples into a model with T = 8 should raise a ValueError naming T = 8; got: {info.value}"
+
+
+@pytest.mark.task("A4.4")
 def test_detector_gradients_match_solution(student, solution):
     check, ref, model, ref_model, rng = detector_pair(student, solution, False, seed=12)
     x = rng.normal(size=(2, 24, 3)).astype(np.float32)
@@ -165,3 +176,17 @@ def test_find_triggers_edges_and_plateaus(student, solution):
         got = student.module(ECG).find_triggers(probs, 0.75, 5)
         expected = solution.module(ECG).find_triggers(probs, 0.75, 5)
         assert_close(np.asarray(got), expected, name=f"triggers of {probs.tolist()}")
+
+
+@pytest.mark.task("A4.8")
+@pytest.mark.parametrize("probs", [
+    [0.95, 0.9, 0.1, 0.1, 0.1],             # a neighbour before index 1 is higher: not a maximum
+    [0.1, 0.8, 0.1, 0.1, 0.9, 0.1],         # a higher value 3 samples on is outside the window
+    [0.75, 0.1, 0.1, 0.8, 0.1, 0.1, 0.1],   # exactly p_thresh is not above it
+])
+def test_find_triggers_window_and_threshold(student, solution, probs):
+    """The local-maximum window is 2 samples on either side and the threshold is strict."""
+    probs = np.array(probs)
+    got = student.module(ECG).find_triggers(probs, 0.75, 1)
+    expected = solution.module(ECG).find_triggers(probs, 0.75, 1)
+    assert_close(np.asarray(got), expected, name=f"triggers of {probs.tolist()} (d_thresh 1)")
