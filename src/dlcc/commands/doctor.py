@@ -1,4 +1,12 @@
-"""`dlcc doctor [--json]`: is this machine ready for the course, and if not, what fixes it."""
+"""`dlcc doctor [--json] [--offline] [--url URL ...]`: is this machine ready for the course, and
+if not, what fixes it.
+
+Besides versions, devices and data folders, doctor opens one TLS connection to the package
+index and to each data source, with the CA store each tool really uses (pip, requests, Python's
+ssl), and says whether the network re-signs HTTPS (TLS interception) and how to make the tools
+trust it. `--offline` or DLCC_OFFLINE=1 skips that; `--url` checks other addresses instead
+(even offline: they were asked for).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,9 @@ import platform
 import sys
 
 from dlcc.data.locations import cache_dir, explicit_dirs, source_dirs
+
+PACKAGE_INDEX = ("https://pypi.org/simple/", "https://files.pythonhosted.org/",
+                 "https://download.pytorch.org/whl/")
 
 # package -> (needed for, install command when missing)
 REQUIRED = {
@@ -41,8 +52,12 @@ def _version(module: str) -> str | None:
     return str(getattr(mod, "__version__", "installed"))
 
 
-def collect() -> dict:
-    """Gather the report as a JSON-able dict: versions, devices, data dirs, problems."""
+def collect(urls: list[str] | None = None) -> dict:
+    """Gather the report as a JSON-able dict: versions, devices, data dirs, problems.
+
+    Args:
+        urls: HTTPS addresses whose certificates to check; None checks none.
+    """
     report: dict = {"python": sys.version.split()[0], "platform": platform.platform(),
                     "packages": {}, "optional": {}, "problems": [], "notes": []}
     if sys.version_info < (3, 10):
@@ -64,7 +79,74 @@ def collect() -> dict:
 
         report["devices"] = describe_devices()
     report["data"] = _data_report(report)
+    if urls:
+        report["network"] = _network_report(report, urls)
     return report
+
+
+def data_source_urls() -> list[str]:
+    """One https://host/ per host the data registry downloads from."""
+    from urllib.parse import urlsplit
+
+    from dlcc.data.registry import registry
+
+    hosts = []
+    for spec in registry().values():
+        for variant in spec.variants:
+            for template in variant.url_templates:
+                parts = urlsplit(template)
+                if parts.scheme == "https" and parts.hostname not in hosts:
+                    hosts.append(parts.hostname)
+    return [f"https://{h}/" for h in hosts]
+
+
+def _network_report(report: dict, urls: list[str]) -> list[dict]:
+    """Check each URL with each tool's CA store; interception and TLS errors are problems."""
+    from dlcc.utils.tls import ca_variable_problems, check_urls, interception_fix, tool_stores
+
+    for name, path in ca_variable_problems():
+        report["problems"].append({"problem": f"{name} points to {path}, which does not exist; "
+                                              "every download that uses it will fail",
+                                   "fix": f"unset {name}, or set it to an existing CA bundle (PEM)"})
+    stores = tool_stores()
+    by_file: dict = {}
+    for tool, cafile in stores.items():       # tools sharing a CA file are checked once
+        by_file.setdefault(cafile, []).append(tool)
+    rows = []
+    missing = {path for _, path in ca_variable_problems()}
+    for cafile, tools in by_file.items():
+        if cafile in missing:                 # already reported above, with its fix
+            continue
+        for result in check_urls(urls, cafile=cafile):
+            row = result.as_dict() | {"tools": tools, "ca_file": cafile or "system default"}
+            rows.append(row)
+    intercepted = [r for r in rows if r["status"] == "intercepted"]
+    if intercepted:
+        tools = sorted({t for r in intercepted for t in r["tools"]})
+        first = intercepted[0]
+        signer = f", signed by {first['issuer']!r}" if first["issuer"] else ""
+        report["problems"].append({
+            "problem": f"TLS interception: {first['url']} presented a certificate that "
+                       f"{', '.join(tools)} do(es) not trust ({first['detail']}{signer}; "
+                       f"sha256 {first['fingerprint'][:16]}...). A proxy on this network re-signs HTTPS",
+            "fix": interception_fix()})
+    for r in rows:
+        if r["status"] == "tls-error":
+            report["problems"].append({"problem": f"TLS error for {r['url']} with {', '.join(r['tools'])}: "
+                                                  f"{r['detail']}",
+                                       "fix": "check the computer's date and time; if it is right, "
+                                              "ask IT whether a proxy inspects HTTPS"})
+    unreachable = sorted({r["url"] for r in rows if r["status"] == "unreachable"})
+    if unreachable:
+        report["notes"].append({"note": "no connection to " + ", ".join(unreachable) +
+                                " (offline, firewall or proxy): downloads from there will fail",
+                                "fix": "set HTTPS_PROXY if your network needs a proxy, or put the "
+                                       "data in a folder and export DLCC_DATA=<folder>"})
+    trusted_proxy = [r for r in rows if r["status"] == "ok" and r["tools"]]
+    if not intercepted and trusted_proxy:
+        report["notes"].append({"note": f"HTTPS to {len({r['url'] for r in trusted_proxy})} address(es) "
+                                        "verified with every tool's CA store", "fix": "nothing to do"})
+    return rows
 
 
 def _data_report(report: dict) -> dict:
@@ -104,6 +186,15 @@ def _print_human(report: dict) -> None:
     print(f"cache       {data['cache']}")
     for name, version in report["optional"].items():
         print(f"optional    {name:<12} {version or '-'}")
+    rows = report.get("network", [])
+    for url in dict.fromkeys(r["url"] for r in rows):      # one line per address if tools agree
+        mine = [r for r in rows if r["url"] == url]
+        if len({r["status"] for r in mine}) == 1:
+            detail = f"  ({mine[0]['detail']})" if mine[0]["detail"] else ""
+            print(f"https       {mine[0]['status']:<12} {url}{detail}")
+        else:
+            for r in mine:
+                print(f"https       {r['status']:<12} {url}  [{', '.join(r['tools'])}]  {r['detail']}")
     for note in report["notes"]:
         print(f"note: {note['note']}\n      fix: {note['fix']}")
     if report["problems"]:
@@ -113,8 +204,23 @@ def _print_human(report: dict) -> None:
         print("healthy: dlcc is ready")
 
 
+def _urls(args) -> list[str]:
+    if args.url:
+        bad = [u for u in args.url if not u.startswith("https://")]
+        if bad:
+            from dlcc.errors import InputError
+
+            raise InputError(f"--url {bad[0]!r} is not an https:// address",
+                             fix="give the address to check, e.g. --url https://pypi.org/simple/")
+        return list(args.url)
+    offline = os.environ.get("DLCC_OFFLINE", "").strip().lower() not in ("", "0", "false", "no")
+    if args.offline or offline:
+        return []
+    return [*PACKAGE_INDEX, *data_source_urls()]
+
+
 def run(args) -> int:
-    report = collect()
+    report = collect(_urls(args))
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -125,4 +231,9 @@ def run(args) -> int:
 def register(sub) -> None:
     p = sub.add_parser("doctor", help="check Python, packages, devices and data directories")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--offline", action="store_true",
+                   help="skip the HTTPS checks of the package index and data sources "
+                        "(also DLCC_OFFLINE=1)")
+    p.add_argument("--url", action="append", default=[], metavar="URL",
+                   help="check this https:// address's certificate instead (repeatable)")
     p.set_defaults(func=run)

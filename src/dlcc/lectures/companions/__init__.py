@@ -1,0 +1,1 @@
+"""One module per lecture, each with `run(c: dlcc.lectures.Companion)`; see companion.py."""
