@@ -97,9 +97,9 @@ def ensemble(models: list[str], splits, work: Path) -> dict:
     import numpy as np
 
     from dlcc.metrics.events import evaluate_records
-    from dlcc.recipes.ecg_rpeak import BASE, choose_threshold, triggers
+    from dlcc.recipes.ecg_rpeak import Detect, choose_detection, triggers
 
-    det = BASE["detect"]
+    det = Detect()
     per: dict[str, dict] = {}
     for i, (_, val, test) in enumerate(splits):
         saved = [np.load(work / f"{m}-fold{i}" / "probs.npz") for m in models]
@@ -107,11 +107,11 @@ def ensemble(models: list[str], splits, work: Path) -> dict:
         mean = {split: {r: np.mean([s[f"{split}/{r}"] for s in saved], axis=0) for r in names}
                 for split, names in (("val", val), ("test", test))}
         fs = 360.0
-        threshold = choose_threshold("auto", mean["val"], {r: truth[r] for r in val}, fs, det)
-        found = triggers(mean["test"], fs, threshold, float(det["min_distance_s"]))
-        scores, _ = evaluate_records({r: truth[r] for r in test}, found, fs, float(det["tolerance_s"]))
+        rules, _ = choose_detection(det, mean["val"], {r: truth[r] for r in val}, fs)
+        found = triggers(mean["test"], fs, rules)
+        scores, _ = evaluate_records({r: truth[r] for r in test}, found, fs, det.tolerance_s)
         per.update(scores)
-        print(f"ensemble fold {i}: threshold {threshold}", flush=True)
+        print(f"ensemble fold {i}: threshold {rules.threshold}", flush=True)
     return per
 
 

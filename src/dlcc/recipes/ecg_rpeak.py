@@ -47,18 +47,32 @@ class SyntheticEcg:
 
 
 @dataclass
-class EcgData:
+class EcgSignals:
+    """What every ECG recipe's data section has: the source, leads, chunks, targets, augmentation."""
+
     source: Literal["mitbih", "synthetic"] = setting("mitbih", "mitbih (real records) or synthetic (generated)")
-    train_records: list[str] = setting(TRAIN, "MIT-BIH records to train on")
-    val_records: list[str] = setting(VAL, "records for model selection and the threshold")
-    test_records: list[str] = setting(TEST, "records evaluated once at the end")
     n_leads: int = setting(2, "leads used (the first is data.first_lead)", ge=1)
     first_lead: str = setting("MLII", "the lead put first")
     chunk_length: int = setting(1024, "samples per training chunk (360 Hz)", ge=16)
     chunks_per_record: int = setting(200, "random chunks per record per epoch", ge=1)
     sigma: float = setting(8.0, "width (samples) of the Gaussian soft target around each R peak", gt=0)
     augment: bool = setting(True, "random amplitude scaling and noise on training chunks")
+    # the augmentations below act only with data.augment=true; 0 keeps the plain augmentation
+    # (dlcc.signals.augment explains each one)
+    augment_stretch: float = setting(0.0, "largest relative time stretch of a training chunk (0: off)", ge=0, lt=1)
+    augment_leads: float = setting(0.0, "probability of random virtual leads (other electrode placements)",
+                                   ge=0, le=1)
+    augment_single_lead: float = setting(0.0, "probability of one lead copied into every input", ge=0, le=1)
+    augment_artefacts: float = setting(0.0, "probability of motion, muscle and wander bursts, mains hum, "
+                                            "clipping", ge=0, le=1)
     synthetic: SyntheticEcg = section(SyntheticEcg)
+
+
+@dataclass
+class EcgData(EcgSignals):
+    train_records: list[str] = setting(TRAIN, "MIT-BIH records to train on")
+    val_records: list[str] = setting(VAL, "records for model selection and the threshold")
+    test_records: list[str] = setting(TEST, "records evaluated once at the end")
 
     def check(self, where: str) -> None:
         if self.source != "mitbih":
@@ -79,6 +93,12 @@ class Detect:
     threshold: float | Literal["auto"] = setting("auto", "probability threshold for a trigger, or auto (the best "
                                                          "F1 on the validation records)", gt=0, lt=1)
     min_distance_s: float = setting(0.2, "minimum time between two triggers", gt=0)
+    twave: float | Literal["auto"] = setting(0.0, "T-wave rule: drop the weaker of two triggers within 360 ms "
+                                                  "when below this fraction of the other (0: off; auto: chosen "
+                                                  "on the validation records)", ge=0, lt=1)
+    searchback: float | Literal["auto"] = setting(0.0, "search-back: in an RR gap over 1.66x the recent median, "
+                                                       "accept a peak above this fraction of the threshold (0: off; "
+                                                       "auto: chosen on the validation records)", ge=0, lt=1)
     tolerance_s: float = setting(0.15, "a trigger within this of an annotated beat is a hit", gt=0)
     hop: int = setting(512, "window hop when running over whole records", ge=1)
     save_probs: bool = setting(False, "save per-sample probabilities of validation and test records (probs.npz)")
@@ -165,26 +185,29 @@ def soft_bce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, targets)
 
 
+def synthetic_records(d: EcgSignals, seed: int) -> list:
+    """`data.synthetic.records` generated records (`dlcc.data.ecg.Record`, 360 Hz, names syn0, syn1, ...)."""
+    from dlcc.data import make_synthetic_ecg
+    from dlcc.data.ecg import Record
+
+    recs = []
+    for i in range(d.synthetic.records):
+        signal, peaks = make_synthetic_ecg(d.synthetic.seconds, fs=360, n_leads=d.n_leads, seed=seed * 1000 + i)
+        recs.append(Record(f"syn{i}", signal, 360.0, tuple(f"lead{c}" for c in range(signal.shape[1])),
+                           peaks, ("N",) * len(peaks)))
+    return recs
+
+
 def split_records(d: EcgData, seed: int) -> dict[str, list]:
     """{"train": [...], "val": [...], "test": [...]} records (raw, as the data layer gives them)."""
     if d.source == "synthetic":
-        from dlcc.data import make_synthetic_ecg
-        from dlcc.data.ecg import Record
-
-        n, seconds = d.synthetic.records, d.synthetic.seconds
-        recs = []
-        for i in range(n):
-            signal, peaks = make_synthetic_ecg(seconds, fs=360, n_leads=d.n_leads, seed=seed * 1000 + i)
-            recs.append(Record(f"syn{i}", signal, 360.0, tuple(f"lead{c}" for c in range(signal.shape[1])),
-                               peaks, ("N",) * len(peaks)))
+        recs = synthetic_records(d, seed)
+        n = len(recs)
         n_test = max(1, n // 6)
         return {"train": recs[: n - 2 * n_test], "val": recs[n - 2 * n_test: n - n_test], "test": recs[n - n_test:]}
     from dlcc.data import load_mitbih
 
     return {split: load_mitbih(getattr(d, f"{split}_records")) for split in ("train", "val", "test")}
-
-
-THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.05), 2)
 
 
 def record_probs(model, records, window: int, hop: int, device) -> dict[str, np.ndarray]:
@@ -195,27 +218,41 @@ def record_probs(model, records, window: int, hop: int, device) -> dict[str, np.
             for rec in records}
 
 
-def triggers(probs: dict[str, np.ndarray], fs: float, threshold: float, min_distance_s: float) -> dict:
-    from dlcc.signals import find_triggers
+def triggers(probs: dict[str, np.ndarray], fs: float, rules) -> dict:
+    """Trigger indices per record from probability traces, by `rules` (a `TriggerRules`)."""
+    from dlcc.signals.postprocess import detect_triggers
 
-    return {name: find_triggers(p, fs, threshold, min_distance_s) for name, p in probs.items()}
+    return {name: detect_triggers(p, fs, rules) for name, p in probs.items()}
+
+
+def choose_detection(det: Detect, probs: dict, truth: dict, fs: float):
+    """(`TriggerRules`, pooled F1): `detect.*` numbers as given; each "auto" (threshold, twave,
+    searchback) chosen by the best pooled F1 on the *validation* records (never the test records)."""
+    from dlcc.signals.choose import choose_rules
+
+    return choose_rules(probs, truth, fs, threshold=det.threshold, twave=det.twave, searchback=det.searchback,
+                        min_distance_s=det.min_distance_s, tolerance_s=det.tolerance_s)
 
 
 def choose_threshold(det: Detect, probs: dict, truth: dict, fs: float) -> float:
     """`detect.threshold` as a number, or for "auto" the grid value (0.05 ... 0.95) with the best
-    pooled F1 on the *validation* records (never the test records)."""
-    from dlcc.metrics.events import evaluate_records
+    pooled F1 on the validation records: the middle of a plateau of equally good values."""
+    return choose_detection(det, probs, truth, fs)[0].threshold
 
-    if det.threshold != "auto":
-        return float(det.threshold)
 
-    def f1(th: float) -> float:
-        found = triggers(probs, fs, th, det.min_distance_s)
-        return evaluate_records(truth, found, fs, det.tolerance_s)[1]["f1"]
+def chunk_augment(d: EcgSignals):
+    """What `data.augment*` ask for: False, True (gain, drift, noise, lead off) or a `ChunkAugment`."""
+    extra = (d.augment_stretch, d.augment_leads, d.augment_single_lead, d.augment_artefacts)
+    if not d.augment or not any(extra):
+        return d.augment
+    from dlcc.signals.augment import ChunkAugment
 
-    scores = np.array([f1(th) for th in THRESHOLDS])
-    best = THRESHOLDS[scores >= scores.max() - 1e-12]
-    return float(best[len(best) // 2])     # the middle of a plateau of equally good thresholds
+    return ChunkAugment(d.chunk_length, *extra)
+
+
+def input_artifacts(d: EcgSignals, det: Detect, fs: float) -> dict:
+    """How `dlcc predict` must prepare a recording for this model (saved in model.pt)."""
+    return {"fs": fs, "n_leads": d.n_leads, "first_lead": d.first_lead, "window": d.chunk_length, "hop": det.hop}
 
 
 def _plot_window(truth: np.ndarray, found: np.ndarray, fs: float, tolerance_s: float, length: int, n: int) -> int:
@@ -229,21 +266,51 @@ def _plot_window(truth: np.ndarray, found: np.ndarray, fs: float, tolerance_s: f
     return int(np.clip(errors[0] - length // 2, 0, max(0, n - length)))
 
 
-def run(cfg: EcgConfig, ctx: RunContext) -> dict:
+def test_report(model, records: list, rules, cfg: EcgConfig, ctx: RunContext, name: str, device) -> tuple[dict, dict]:
+    """Detect on the test records once: (test_* metrics, probability traces by record). Writes
+    per_record.json and ecg_test_<record>.png (around the first error)."""
     from dlcc.metrics.events import evaluate_records
+    from dlcc.signals import ECGChunks
+    from dlcc.signals.plots import plot_triggers
+    from dlcc.train import evaluate
+    from dlcc.utils.io import write_json
+
+    d, det = cfg.data, cfg.detect
+    test_loss = evaluate(model, torch.utils.data.DataLoader(ECGChunks(records, d.chunk_length, d.sigma, "tiled"),
+                                                            batch_size=64), soft_bce, device, metrics={})["loss"]
+    probs = record_probs(model, records, d.chunk_length, det.hop, device)
+    found = triggers(probs, records[0].fs, rules)
+    fs = records[0].fs
+    truth = {r.name: r.r_peaks for r in records}
+    per_record, overall = evaluate_records(truth, found, fs, det.tolerance_s)
+    write_json(ctx.out_dir / "per_record.json", {"test": per_record, "overall": overall})
+    length = int(cfg.plots.seconds * fs)
+    for rec in records[: cfg.plots.records]:
+        start = _plot_window(rec.r_peaks, found[rec.name], fs, det.tolerance_s, length, len(rec.signal))
+        sc = per_record[rec.name]
+        plot_triggers(rec.signal, rec.r_peaks, found[rec.name], ctx.out_dir / f"ecg_test_{rec.name}.png",
+                      fs, start, length, rec.leads,
+                      title=f"{name} - record {rec.name}, {start / fs:.0f}-{(start + length) / fs:.0f} s: "
+                            f"F1 {sc['f1']:.4f} (Se {sc['sensitivity']:.4f}, +P {sc['ppv']:.4f})")
+    ctx.log(f"{name}: test F1 {overall['f1']:.4f} (Se {overall['sensitivity']:.4f}, +P {overall['ppv']:.4f}) "
+            f"on records {', '.join(truth)}")
+    return {"test_f1": overall["f1"], "test_sensitivity": overall["sensitivity"], "test_ppv": overall["ppv"],
+            "test_tp": overall["tp"], "test_fp": overall["fp"], "test_fn": overall["fn"], "test_loss": test_loss}, probs
+
+
+def run(cfg: EcgConfig, ctx: RunContext) -> dict:
     from dlcc.models.transformer import decay_groups
     from dlcc.signals import ECGChunks, prepare_record
-    from dlcc.signals.plots import plot_triggers
-    from dlcc.train import Task, evaluate, train_and_report
+    from dlcc.train import Task, train_and_report
     from dlcc.utils.device import choose_device
-    from dlcc.utils.io import write_json
 
     device = choose_device(ctx.device)
     d, det = cfg.data, cfg.detect
     raw = split_records(d, cfg.seed)
     prep = {split: [prepare_record(r, d.n_leads, first_lead=d.first_lead) for r in recs] for split, recs in raw.items()}
     L = d.chunk_length
-    train_ds = ECGChunks(prep["train"], L, d.sigma, "random", d.chunks_per_record, seed=cfg.seed, augment=d.augment)
+    train_ds = ECGChunks(prep["train"], L, d.sigma, "random", d.chunks_per_record, seed=cfg.seed,
+                         augment=chunk_augment(d))
     train_loader = torch.utils.data.DataLoader(train_ds, batch_size=cfg.train.batch_size, shuffle=True,
                                                generator=torch.Generator().manual_seed(cfg.seed))
     val_loader = torch.utils.data.DataLoader(ECGChunks(prep["val"], L, d.sigma, "tiled"), batch_size=64)
@@ -252,52 +319,34 @@ def run(cfg: EcgConfig, ctx: RunContext) -> dict:
     ctx.log(f"{name}: records " + "; ".join(f"{s} {', '.join(r.name for r in prep[s])}" for s in ("train", "val", "test")))
     fs = prep["test"][0].fs
     task = Task(model, train_loader, val_loader, soft_bce, metrics={}, param_groups=decay_groups(model, cfg.train.weight_decay),
-                title=name, artifacts={"input": {"fs": fs, "n_leads": d.n_leads, "first_lead": d.first_lead,
-                                                 "window": L, "hop": det.hop},
-                                       "detect": {"min_distance_s": det.min_distance_s}})
+                title=name, artifacts={"input": input_artifacts(d, det, fs), "detect": {"min_distance_s": det.min_distance_s}})
     chosen: dict = {}
 
     def validate(model, info):
         val_probs = record_probs(model, prep["val"], L, det.hop, device)
-        truth = {r.name: r.r_peaks for r in prep["val"]}
-        threshold = choose_threshold(det, val_probs, truth, fs)
-        _, scores = evaluate_records(truth, triggers(val_probs, fs, threshold, det.min_distance_s), fs, det.tolerance_s)
-        task.artifacts["detect"]["threshold"] = threshold
-        chosen.update(threshold=threshold, val_probs=val_probs)
-        return {"val_f1": scores["f1"], "threshold": threshold}
+        rules, val_f1 = choose_detection(det, val_probs, {r.name: r.r_peaks for r in prep["val"]}, fs)
+        task.artifacts["detect"].update(rules.to_dict())
+        chosen.update(rules=rules, val_probs=val_probs)
+        return {"val_f1": val_f1, "threshold": rules.threshold}
 
     def test(model, info):
-        test_loss = evaluate(model, torch.utils.data.DataLoader(ECGChunks(prep["test"], L, d.sigma, "tiled"),
-                                                                batch_size=64), soft_bce, device, metrics={})["loss"]
-        test_probs = record_probs(model, prep["test"], L, det.hop, device)
-        found = triggers(test_probs, fs, chosen["threshold"], det.min_distance_s)
+        metrics, test_probs = test_report(model, prep["test"], chosen["rules"], cfg, ctx, name, device)
         if det.save_probs:   # for re-thresholding and ensembles (benchmarks/bench_ecg.py --ensemble)
             np.savez_compressed(ctx.out_dir / "probs.npz", **{f"val/{k}": v for k, v in chosen["val_probs"].items()},
                                 **{f"test/{k}": v for k, v in test_probs.items()})
-        truth = {r.name: r.r_peaks for r in prep["test"]}
-        per_record, overall = evaluate_records(truth, found, fs, det.tolerance_s)
-        write_json(ctx.out_dir / "per_record.json", {"test": per_record, "overall": overall})
-        length = int(cfg.plots.seconds * fs)
-        for rec in prep["test"][: cfg.plots.records]:
-            start = _plot_window(rec.r_peaks, found[rec.name], fs, det.tolerance_s, length, len(rec.signal))
-            sc = per_record[rec.name]
-            plot_triggers(rec.signal, rec.r_peaks, found[rec.name], ctx.out_dir / f"ecg_test_{rec.name}.png",
-                          fs, start, length, rec.leads,
-                          title=f"{name} - record {rec.name}, {start / fs:.0f}-{(start + length) / fs:.0f} s: "
-                                f"F1 {sc['f1']:.4f} (Se {sc['sensitivity']:.4f}, +P {sc['ppv']:.4f})")
-        ctx.log(f"{name}: test F1 {overall['f1']:.4f} (Se {overall['sensitivity']:.4f}, +P {overall['ppv']:.4f}) "
-                f"on records {', '.join(truth)}")
-        return {"test_f1": overall["f1"], "test_sensitivity": overall["sensitivity"], "test_ppv": overall["ppv"],
-                "test_tp": overall["tp"], "test_fp": overall["fp"], "test_fn": overall["fn"], "test_loss": test_loss}
+        return metrics
 
     return train_and_report(task, cfg.train, ctx, validate=validate, test=test)
 
 
 RECIPES = [
     Recipe("ecg-rpeak-transformer", "transformer encoder tagger (course ECGDetector) for R-peak triggers",
-           "mitbih (or data.source=synthetic)", TransformerConfig, run, build_model, tags=("sequences", "A4")),
+           "mitbih (or data.source=synthetic)", TransformerConfig, run, build_model, tags=("sequences", "A4"),
+           task="ecg-rpeak"),
     Recipe("ecg-rpeak-gru", "bidirectional GRU tagger for R-peak triggers",
-           "mitbih (or data.source=synthetic)", GRUConfig, run, build_model, tags=("sequences", "A4")),
+           "mitbih (or data.source=synthetic)", GRUConfig, run, build_model, tags=("sequences", "A4"),
+           task="ecg-rpeak"),
     Recipe("ecg-rpeak-tcn", "dilated TCN for R-peak triggers (model.causal=true: real-time)",
-           "mitbih (or data.source=synthetic)", EcgConfig, run, build_model, tags=("sequences", "A4")),
+           "mitbih (or data.source=synthetic)", EcgConfig, run, build_model, tags=("sequences", "A4"),
+           task="ecg-rpeak"),
 ]

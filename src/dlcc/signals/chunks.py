@@ -77,7 +77,9 @@ class ECGChunks(Dataset):
             "tiled" (evaluation; all consecutive chunks, the tail chunk aligned to the end).
         chunks_per_record: items per record and epoch in random mode.
         seed: seeds the start positions drawn in random mode.
-        augment: apply `augment` to every chunk (training only).
+        augment: True applies `augment` to every chunk (training only); a callable such as
+            `dlcc.signals.augment.ChunkAugment` gets `span()` samples from a random start and
+            returns the chunk and its targets.
 
     Items: x `[chunk_length, n_leads]` float32, y `[chunk_length]` float32.
     Records shorter than one chunk are skipped with a warning; if none is long enough the
@@ -128,6 +130,12 @@ class ECGChunks(Dataset):
         return len(self.records) * self.chunks_per_record
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.mode == "random" and callable(self.augment):
+            signal, target = self.records[i // self.chunks_per_record].signal, self.targets[i // self.chunks_per_record]
+            span = min(self.augment.span(), len(signal))
+            start = int(self.rng.integers(0, len(signal) - span + 1))
+            x, y = self.augment(signal[start:start + span], target[start:start + span], self.rng)
+            return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.ascontiguousarray(y))
         if self.mode == "tiled":
             rec, start = self.index[i]
         else:

@@ -54,9 +54,16 @@ def resample_signal(signal: np.ndarray, fs_in: float, fs_out: float = TARGET_FS)
     """
     if fs_in == fs_out:
         return np.asarray(signal, dtype=np.float32)
-    ratio = Fraction(fs_out / fs_in).limit_denominator(1000)
-    out = resample_poly(np.asarray(signal, dtype=np.float64), ratio.numerator, ratio.denominator, axis=0)
+    up, down = resample_ratio(fs_in, fs_out)
+    out = resample_poly(np.asarray(signal, dtype=np.float64), up, down, axis=0)
     return out.astype(np.float32)
+
+
+def resample_ratio(fs_in: float, fs_out: float) -> tuple[int, int]:
+    """(up, down): fs_out / fs_in as a fraction with denominator <= 1000; a signal of T samples
+    resamples to ceil(T * up / down)."""
+    ratio = Fraction(fs_out / fs_in).limit_denominator(1000)
+    return ratio.numerator, ratio.denominator
 
 
 def resample_peaks(peaks: np.ndarray, fs_in: float, fs_out: float, length: int) -> np.ndarray:
