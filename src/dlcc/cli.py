@@ -29,7 +29,13 @@ GROUPS = {
     "run": "run",
     "models": "models",
     "sweep": "sweep",
+    "slurm": "slurm",
     "course": "course",
+    "lecture": "lecture",
+    "attack": "attack",
+    "explain": "explain",
+    "export": "export",
+    "predict": "predict",
 }
 
 
@@ -63,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         code = args.func(args)
         return int(code or 0)
     except DlccError as exc:
+        if os.environ.get("DLCC_ERROR_FILE"):   # a worker of `dlcc run --nproc`: the launcher reports it
+            from dlcc.recipes.launch import record_worker_error
+
+            if record_worker_error(exc) and not debug:
+                return exc.exit_code
         if debug:
             raise
         print(f"dlcc: error: {exc}", file=sys.stderr)

@@ -211,3 +211,35 @@ def test_cifar_python_refuses_unexpected_pickles(tmp_path):
     _fake_cifar_tarball(path, payload={b"data": Evil(), b"labels": []})
     with pytest.raises(DataError, match=r"unexpected object \w+\.print in a CIFAR batch"):
         read_cifar_python(path)
+
+
+def test_decoded_cache_is_built_once_when_processes_ask_together(tmp_path, monkeypatch):
+    """Two processes asking for the same entry at once: one decodes, the other reads it."""
+    import multiprocessing as mp
+
+    monkeypatch.setenv("DLCC_CACHE", str(tmp_path / "cache"))
+    log = tmp_path / "builds.txt"
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_build_entry, args=(str(log),)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert log.read_text().count("built") == 1
+
+
+def _build_entry(log: str) -> None:
+    import time
+
+    import numpy as np
+
+    from dlcc.data.cache import cached_arrays
+
+    def build():
+        with open(log, "a") as fh:
+            fh.write("built\n")
+        time.sleep(1.0)
+        return {"x": np.arange(3)}
+
+    assert list(cached_arrays("test-lock", {"a": "1"}, build)["x"]) == [0, 1, 2]

@@ -77,3 +77,31 @@ def test_recipe_trains_a_few_steps(recipe, tmp_path, capsys):
         assert (out / "samples.txt").read_text().strip(), "no sample was generated"
     else:
         assert any(k.startswith("test_") for k in metrics), sorted(metrics)
+
+
+@pytest.mark.parametrize("recipe", ["cifar10-fast", "char-gpt"])
+def test_torchrun_with_one_process_gives_the_run_without_it(recipe, tmp_path):
+    """`--nproc 1` runs the recipe under torchrun (DDP with one rank): the same steps, the same
+    weights up to float rounding, the same metrics as a plain run."""
+    import subprocess
+    import sys
+
+    if not _data_available(recipe):
+        pytest.skip(f"{recipe}: its dataset is not on this machine")
+    settings = [s for s in CASES[recipe] if not s.startswith("train.compile")] + ["train.compile=false"]
+    outs = {}
+    for name, extra in (("plain", []), ("torchrun", ["--nproc", "1"])):
+        outs[name] = tmp_path / name
+        done = subprocess.run([sys.executable, "-m", "dlcc", "run", recipe, "--device", DEVICE, "--no-progress",
+                               "--out", str(outs[name]), *extra, "--set", *settings],
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-3000:]
+    a, b = (torch.load(outs[n] / "model.pt", weights_only=True)["model"] for n in ("plain", "torchrun"))
+    assert sorted(a) == sorted(b)
+    assert max(float((a[k].float() - b[k].float()).abs().max()) for k in a) < 1e-4
+    ma, mb = (json.loads((outs[n] / "metrics.json").read_text()) for n in ("plain", "torchrun"))
+    assert ma["steps"] == mb["steps"]
+    scores = [k for k in ma if k.startswith(("val_loss", "test_loss", "test_accuracy")) and isinstance(ma[k], float)]
+    assert scores, sorted(ma)
+    for key in scores:
+        assert ma[key] == pytest.approx(mb[key], abs=1e-4), key

@@ -3,6 +3,7 @@ the combined batch, a killed rank reported and resumed exactly, and the bad inpu
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -44,6 +46,22 @@ def test_sharded_batches_split_a_loader_like_one_big_batch():
     assert len(ShardedBatches(L(loader), 0, 2, drop_remainder=False)) == 4
     with pytest.raises(Exception, match="fewer than the 3 processes"):
         ShardedBatches(L(loader[:2]), 0, 3)
+
+
+def test_sharded_batches_advance_a_lazy_loader_equally_on_every_rank():
+    """A loader that draws as it goes (RandomWindows) must be read a whole group at a time, or
+    rank 0, stopping after its last batch, leaves the loader's generator behind rank 1's."""
+    from dlcc.text import RandomWindows
+
+    def after_one_pass(rank):
+        loader = RandomWindows(np.arange(100), 2, 4, steps=3, seed=0)
+        sharded = ShardedBatches(loader, rank, 2)
+        batches = list(itertools.islice(iter(sharded), len(sharded)))   # how the Trainer reads a pass
+        return batches, loader.generator.get_state()
+
+    (b0, g0), (b1, g1) = after_one_pass(0), after_one_pass(1)
+    assert len(b0) == len(b1) == 1 and not torch.equal(b0[0][0], b1[0][0])
+    assert torch.equal(g0, g1)
 
 
 @pytest.mark.slow
@@ -164,3 +182,40 @@ def test_more_processes_than_batches_is_a_clear_error(tmp_path):
     done = _dlcc("mnist1d-mlp", "--nproc", "2", "--out", str(tmp_path / "run"), "--set", "train.batch_size=4000")
     assert done.returncode == 2, done.stderr[-2000:]
     assert "fewer than the 2 processes" in done.stderr and "fix: use fewer processes" in done.stderr
+
+
+GPT = ["data.corpus=embedded", "train.eval_every=3", "data.eval_batches=2", "train.schedule=none", "data.seq_len=16",
+       "model.n_layer=2", "model.n_embd=16", "model.n_head=2", "sample.length=20", "model.dropout=0",
+       "train.batch_size=4"]
+
+
+@pytest.mark.slow
+def test_fsdp_trains_like_ddp_and_resumes_exactly(tmp_path):
+    """char-gpt with its blocks sharded (FSDP) takes the same steps as with DDP, keeps its
+    optimizer state by parameter name (gathered from the shards), and resumes exactly."""
+    runs = {"fsdp": ["train.parallel=fsdp", "train.steps=6"], "ddp": ["train.steps=6"],
+            "part": ["train.parallel=fsdp", "train.steps=3"]}
+    for name, extra in runs.items():
+        done = _dlcc("char-gpt", "--nproc", "2", "--out", str(tmp_path / name), "--set", *GPT, *extra)
+        assert done.returncode == 0, done.stderr[-3000:]
+    resumed = _dlcc("char-gpt", "--resume", "--nproc", "2", "--out", str(tmp_path / "part"), "--set", *GPT,
+                    "train.parallel=fsdp", "train.steps=6")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    fsdp, ddp, part = (_weights(tmp_path / n) for n in ("fsdp", "ddp", "part"))
+    assert sorted(fsdp) == sorted(ddp)
+    assert max(float((fsdp[k] - ddp[k]).abs().max()) for k in fsdp) < 1e-6
+    assert all(torch.equal(fsdp[k], part[k]) for k in fsdp)
+    last = torch.load(tmp_path / "fsdp" / "checkpoints" / "last.pt", weights_only=True)
+    assert "blocks.0.attn.key.weight" in last["optimizer"]["state"]        # full, by name
+    assert isinstance(next(iter(torch.load(tmp_path / "ddp" / "checkpoints" / "last.pt",
+                                           weights_only=True)["optimizer"]["state"])), int)
+    metrics = json.loads((tmp_path / "fsdp" / "metrics.json").read_text())
+    assert metrics["steps"] == 6 and (tmp_path / "fsdp" / "samples.txt").exists()
+
+
+@pytest.mark.slow
+def test_fsdp_for_a_model_without_shard_units_is_a_clear_error(tmp_path):
+    done = _dlcc("mnist1d-mlp", "--nproc", "2", "--out", str(tmp_path / "run"), "--set", "train.parallel=fsdp")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "does not say how to shard it" in done.stderr and "train.parallel=ddp" in done.stderr
+    assert "Traceback" not in done.stderr

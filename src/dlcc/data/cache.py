@@ -3,6 +3,8 @@
 An entry is one uncompressed `.npz` named `<tag>-<key>.npz`, where key hashes the sha256 of
 every source file plus a format version: a different source copy or a decoder change gives a
 new entry, never a stale one. Entries are written to a temporary file and renamed into place.
+Processes that need the same entry at once (the ranks of a multi-process run, two runs started
+together) take turns on a lock file: one decodes, the others wait and read what it wrote.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -41,15 +44,47 @@ def cached_arrays(tag: str, sources: dict[str, str], build: Callable[[], dict[st
     Raises DataError when the cache folder cannot be written.
     """
     path = entry_path(tag, sources, version)
-    if path.is_file():
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                return {k: z[k] for k in z.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
-            pass  # a damaged entry in our own cache: rebuild it below
-    arrays = build()
-    _write(path, arrays)
+    arrays = _read(path)
+    if arrays is not None:
+        return arrays
+    with _locked(path):
+        arrays = _read(path)            # another process may have built it while we waited
+        if arrays is None:
+            arrays = build()
+            _write(path, arrays)
     return arrays
+
+
+def _read(path: Path) -> dict[str, np.ndarray] | None:
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None  # a damaged entry in our own cache: rebuild it
+
+
+@contextmanager
+def _locked(path: Path):
+    """An exclusive lock on `<entry>.lock` for the time it takes to build an entry (POSIX
+    `flock`; where there is none, no lock: two processes then both decode, which is only slower)."""
+    try:
+        import fcntl
+    except ImportError:   # Windows
+        yield
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(path.with_suffix(".lock"), "a")
+    except OSError as exc:
+        raise unwritable(path.parent, exc) from exc
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
 
 
 def _write(path: Path, arrays: dict[str, np.ndarray]) -> None:

@@ -87,6 +87,16 @@ class Block(nn.Module):
         return x + self.mlp(self.ln2(x))
 
 
+def run_block(block: nn.Module, x: torch.Tensor, checkpoint: bool) -> torch.Tensor:
+    """`block(x)`, or with `checkpoint` the same through torch.utils.checkpoint (activations
+    recomputed in backward; the random state is replayed, so dropout masks match)."""
+    if checkpoint and torch.is_grad_enabled():
+        from torch.utils.checkpoint import checkpoint as recompute
+
+        return recompute(block, x, use_reentrant=False)
+    return block(x)
+
+
 def init_gpt_weights(module: nn.Module) -> None:
     """N(0, 0.02) for Linear and Embedding weights, zero biases, LayerNorm weight 1 bias 0."""
     if isinstance(module, (nn.Linear, nn.Embedding)):
@@ -107,6 +117,8 @@ class GPT(nn.Module):
         n_layer, n_head, n_embd: depth, attention heads, width.
         dropout: dropout on embeddings, attention weights and residual branches.
         bias: biases in Linear layers (LayerNorm always has them).
+        checkpointing: in training, keep only each block's input and recompute its inside
+            during backward (gradient checkpointing: less memory for about a third more time).
 
     Shapes: idx `[B, T]` int64 with T <= block_size -> logits `[B, T, vocab_size]` float32.
     `lm_head.weight` *is* `tok_emb.weight` (tied), so the model has one V x n_embd matrix.
@@ -115,9 +127,9 @@ class GPT(nn.Module):
     recurrent = False
 
     def __init__(self, vocab_size: int, block_size: int = 64, n_layer: int = 4, n_head: int = 4,
-                 n_embd: int = 128, dropout: float = 0.0, bias: bool = True):
+                 n_embd: int = 128, dropout: float = 0.0, bias: bool = True, checkpointing: bool = False):
         super().__init__()
-        self.vocab_size, self.block_size = vocab_size, block_size
+        self.vocab_size, self.block_size, self.checkpointing = vocab_size, block_size, checkpointing
         self.tok_emb = nn.Embedding(vocab_size, n_embd)
         self.pos_emb = nn.Embedding(block_size, n_embd)
         self.drop = nn.Dropout(dropout)
@@ -138,8 +150,13 @@ class GPT(nn.Module):
         pos = torch.arange(T, device=idx.device)
         x = self.drop(self.tok_emb(idx) + self.pos_emb(pos))
         for block in self.blocks:
-            x = block(x)
+            x = run_block(block, x, self.checkpointing and self.training)
         return self.lm_head(self.ln_f(x))
+
+    def shard_units(self) -> list[nn.Module]:
+        """The units FSDP gathers one at a time (train/sharding.py): each transformer block; the
+        embeddings, final norm and the tied head stay together in the root unit."""
+        return list(self.blocks)
 
     def num_params(self) -> int:
         """Parameter count; the tied matrix is counted once."""

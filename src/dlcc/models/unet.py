@@ -17,6 +17,8 @@ multiples of 2**depth are reflect-padded inside `forward` and the output cropped
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -68,11 +70,15 @@ class UNet(nn.Module):
         upsample: "bilinear" or "transposed".
         batch_norm: BatchNorm after every conv (convs then have no bias).
         pad_input: pad odd sizes inside forward (True) or reject them (False).
+        checkpointing: in training, recompute each level's convolutions during backward instead
+            of keeping their activations (gradient checkpointing: less memory, more time).
     """
 
     def __init__(self, in_channels: int = 1, out_channels: int = 1, depth: int = 4, width: int = 32,
-                 upsample: str = "bilinear", batch_norm: bool = True, pad_input: bool = True):
+                 upsample: str = "bilinear", batch_norm: bool = True, pad_input: bool = True,
+                 checkpointing: bool = False):
         super().__init__()
+        self.checkpointing = checkpointing
         if upsample not in ("bilinear", "transposed"):
             raise ConfigError(f"UNet upsample must be 'bilinear' or 'transposed', got {upsample!r}",
                               fix="set upsample=bilinear or upsample=transposed")
@@ -96,10 +102,37 @@ class UNet(nn.Module):
                                  fix=f"pad with dlcc.data.segmentation.pad_to_multiple(x, {multiple}) "
                                      "or build the UNet with pad_input=True")
             x, pads = pad_to_multiple(x, multiple)
-        skips = [self.inc(x)]
+        run = self._checkpointed if self.checkpointing and self.training and torch.is_grad_enabled() else _call
+        skips = [run(self.inc, x)]
         for down in self.downs:
-            skips.append(down(F.max_pool2d(skips[-1], 2)))
+            skips.append(run(down, F.max_pool2d(skips[-1], 2)))
         y = skips.pop()
         for up in self.ups:
-            y = up(y, skips.pop())
+            y = run(up, y, skips.pop())
         return unpad(self.head(y), pads)
+
+    @staticmethod
+    def _checkpointed(module: nn.Module, *inputs: Tensor) -> Tensor:
+        from torch.utils.checkpoint import checkpoint
+
+        # The recomputation runs BatchNorm in training mode a second time; its running
+        # statistics are put back afterwards, so they move once per step, as without checkpointing.
+        return checkpoint(module, *inputs, use_reentrant=False,
+                          context_fn=lambda: (contextlib.nullcontext(), _keep_running_stats(module)))
+
+
+def _call(module: nn.Module, *inputs: Tensor) -> Tensor:
+    return module(*inputs)
+
+
+@contextlib.contextmanager
+def _keep_running_stats(module: nn.Module):
+    """Whatever runs inside leaves the BatchNorm buffers of `module` as they were."""
+    saved = [(b, b.detach().clone()) for m in module.modules()
+             if isinstance(m, nn.modules.batchnorm._BatchNorm) for b in m.buffers()]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for buffer, value in saved:
+                buffer.copy_(value)

@@ -42,6 +42,8 @@ class UNetModel:
     depth: int = setting(4, "unet: down-sampling steps", ge=1)
     width: int = setting(16, "unet: channels of the first level (doubling per level)", ge=1)
     upsample: Literal["bilinear", "transposed"] = setting("bilinear", "unet: how the decoder up-samples")
+    checkpointing: bool = setting(False, "unet: gradient checkpointing, recompute each level in backward (less "
+                                         "memory, more time)")
 
 
 @dataclass
@@ -153,7 +155,7 @@ def build_unet(m: UNetModel, in_channels: int) -> nn.Module:
     from dlcc.models import CourseUNet, UNet
 
     if m.name == "unet":
-        return UNet(in_channels, 1, depth=m.depth, width=m.width, upsample=m.upsample)
+        return UNet(in_channels, 1, depth=m.depth, width=m.width, upsample=m.upsample, checkpointing=m.checkpointing)
     return PadTo(CourseUNet(C=in_channels), 8)
 
 
@@ -195,7 +197,13 @@ def train_segmentation(cfg, ctx, splits: dict[str, list[Pair]], names: dict[str,
     in_channels = splits["train"][0][0].shape[0]
     model = build_unet(cfg.model, in_channels).to(device)
     train_ds = RandomPatches(splits["train"], cfg.data.patch, cfg.data.patches_per_epoch)
-    train_loader = DataLoader(train_ds, batch_size=cfg.train.batch_size, shuffle=False, drop_last=False)
+    from dlcc.train.data import default_workers
+
+    # Workers are re-seeded from torch's global RNG every epoch (not persistent), so a resumed
+    # run draws the same patches as an uninterrupted one.
+    workers = default_workers()
+    train_loader = DataLoader(train_ds, batch_size=cfg.train.batch_size, shuffle=False, drop_last=False,
+                              num_workers=workers, pin_memory=device.type == "cuda")
     val_loader = eval_tiles(splits["val"], cfg.eval.tile) if splits["val"] else None
     train_cfg = cfg.train
     if val_loader is None and train_cfg.select != "last":

@@ -65,6 +65,8 @@ class GPTModel:
     n_head: int = setting(4, "attention heads (n_embd must be divisible by it)", ge=1)
     n_embd: int = setting(128, "embedding width", ge=1)
     dropout: float = setting(0.0, "dropout", ge=0, lt=1)
+    checkpointing: bool = setting(False, "gradient checkpointing: recompute each block in backward (less memory, "
+                                         "more time)")
 
     def check(self, where: str) -> None:
         if self.n_embd % self.n_head:
@@ -187,7 +189,7 @@ def build_model(cfg, artifacts: dict):
     vocab = len(artifacts["vocab"]["chars"])
     m = cfg.model
     if isinstance(cfg, GPTConfig):
-        return GPT(vocab, cfg.data.seq_len, m.n_layer, m.n_head, m.n_embd, m.dropout)
+        return GPT(vocab, cfg.data.seq_len, m.n_layer, m.n_head, m.n_embd, m.dropout, checkpointing=m.checkpointing)
     return CharRNN(vocab, m.hidden, m.layers, m.cell, m.dropout, m.embed_dim)
 
 
@@ -227,9 +229,10 @@ def run(cfg, ctx: RunContext) -> dict:
                 param_groups=decay_groups(model, t.weight_decay), artifacts=artifacts, save_module=model,
                 title=name)
 
-    def validate(_, info):
+    # The hooks get the trained network (with FSDP an unsharded copy of it, not `model`).
+    def validate(trained_net, info):
         if gpt:
-            full = text_loss(model, val_ids, T, device)
+            full = text_loss(trained_net, val_ids, T, device)
         else:
             full = stream_loss(trained, val_ids, _rows_that_fit(len(val_ids), batch, T, ctx, "validation"), T, device)
         tokens = info["steps"] * batch * T * accum
@@ -237,15 +240,16 @@ def run(cfg, ctx: RunContext) -> dict:
         return {"val_loss_full_text": full, "val_bpc": full / math.log(2), "train_tokens": tokens,
                 "train_tokens_per_s": tokens / train_time if train_time > 0 else None, "vocab_size": len(vocab)}
 
-    def test(_, info):
+    def test(trained_net, info):
         out = {}
+        net = trained_net if gpt else model
         if len(test_ids) > T:
-            loss = (text_loss(model, test_ids, T, device) if gpt else
+            loss = (text_loss(net, test_ids, T, device) if gpt else
                     stream_loss(trained, test_ids, _rows_that_fit(len(test_ids), batch, T, ctx, "test"), T, device))
             out.update(test_loss=loss, test_bpc=loss / math.log(2))
         texts, start = [], time.perf_counter()
         for i in range(s.count):
-            texts.append(sample(model, vocab, s.prime, s.length, s.temperature, s.top_k, seed=cfg.seed + i,
+            texts.append(sample(net, vocab, s.prime, s.length, s.temperature, s.top_k, seed=cfg.seed + i,
                                 unknown=s.unknown))
         seconds = time.perf_counter() - start
         atomic_write_text(ctx.out_dir / "samples.txt", "\n\n=====\n\n".join(texts) + "\n")
@@ -255,6 +259,8 @@ def run(cfg, ctx: RunContext) -> dict:
         return out
 
     metrics = train_and_report(task, t, ctx, validate=validate, test=test)
+    if not metrics:   # a rank other than 0 of a multi-process run: rank 0 reports
+        return metrics
     ctx.log(f"{name}: val_loss {metrics['val_loss_full_text']:.4f} on the whole validation text after "
             f"{metrics['steps']} steps ({metrics['train_time_s']:.1f} s of training)")
     return metrics
@@ -262,11 +268,11 @@ def run(cfg, ctx: RunContext) -> dict:
 
 RECIPES = [
     Recipe("char-gpt", "GPT decoder (4 layers, 128-dim) on characters; nanoGPT-style, step-based training",
-           "tinyshakespeare (or data.corpus=embedded)", GPTConfig, run, build_model, tags=("sequences", "A4")),
+           "tinyshakespeare (or data.corpus=embedded)", GPTConfig, run, build_model, tags=("sequences", "A4"), task="language-model"),
     Recipe("char-lstm", "course char-RNN with LSTM cells, truncated BPTT, top-k sampling",
            "tinyshakespeare (or data.corpus=embedded)", lambda: RNNConfig(model=RNNModel(cell="lstm")), run,
-           build_model, tags=("sequences", "A4")),
+           build_model, tags=("sequences", "A4"), task="language-model"),
     Recipe("char-gru", "course char-RNN with GRU cells, truncated BPTT, top-k sampling",
            "tinyshakespeare (or data.corpus=embedded)", lambda: RNNConfig(model=RNNModel(cell="gru")), run,
-           build_model, tags=("sequences", "A4")),
+           build_model, tags=("sequences", "A4"), task="language-model"),
 ]

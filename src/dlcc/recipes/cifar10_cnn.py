@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlcc.config import section, setting
+from dlcc.recipes._adversarial import Adversarial, adversarial_loader, robust_monitors, robust_report
 from dlcc.recipes._cifar import CifarData, CifarEval, check_split, cifar_loaders, monitor_callbacks, \
     preprocessing, report_monitor
 from dlcc.recipes.registry import Recipe
@@ -49,6 +50,7 @@ class Config:
                                  weight_decay=0.0025, schedule="step", step_size=5, gamma=0.5,
                                  select="val_accuracy")
     eval: CifarEval = section(CifarEval)
+    adversarial: Adversarial = section(Adversarial)
 
     def check(self, where: str) -> None:
         from dlcc.errors import ConfigError
@@ -83,15 +85,18 @@ def run(cfg: Config, ctx) -> dict:
     loaders = cifar_loaders(cfg.data, cfg.train.batch_size, cfg.eval.batch_size, cfg.seed, device,
                             cfg.model.channels_last)
     model = build_model(cfg).to(device)
-    monitors = monitor_callbacks(model, loaders, cfg.eval, ctx)
+    monitors = monitor_callbacks(model, loaders, cfg.eval, ctx) + robust_monitors(model, loaders, cfg.adversarial,
+                                                                                  cfg.seed, ctx)
     title = ctx.name or cfg.model.name
-    task = Task(model, loaders["train"], loaders["val"], nn.CrossEntropyLoss(), callbacks=monitors, title=title,
+    train = adversarial_loader(loaders["train"], model, cfg.adversarial)
+    task = Task(model, train, loaders["val"], nn.CrossEntropyLoss(), callbacks=monitors, title=title,
                 artifacts={"classes": loaders["classes"], "input": preprocessing()})
 
     def test(model, info):
         report = test_report(model, loaders["test"], loaders["classes"], ctx.out_dir, title,
                              images=loaders["test_images"], tta=cfg.eval.tta, top_k=cfg.eval.top_losses)
-        return {**report, **report_monitor(monitors)}
+        robust = robust_report(model, loaders, cfg.adversarial, cfg.seed, ctx.log, monitors)
+        return {**report, **report_monitor(monitors), **robust}
 
     return train_and_report(task, cfg.train, ctx, test=test)
 

@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from dlcc.config import section, setting
+from dlcc.recipes._adversarial import Adversarial, adversarial_loader, robust_monitors, robust_report
 from dlcc.recipes._cifar import Augment, CifarData, CifarEval, check_split, cifar_loaders, monitor_callbacks, \
     preprocessing, report_monitor
 from dlcc.recipes.registry import Recipe
@@ -84,6 +85,7 @@ class Config:
                                nesterov=True, weight_decay=0.00133, schedule="triangle", pct_start=0.23,
                                start_factor=0.2, end_factor=0.07, select="last", deterministic=False)
     eval: CifarEval = section(CifarEval, tta=True)
+    adversarial: Adversarial = section(Adversarial)
 
     def check(self, where: str) -> None:
         check_split(self.data, self.train.select)
@@ -140,15 +142,18 @@ def run(cfg: Config, ctx) -> dict:
         callbacks.append(WhitenBiasWindow(model.whiten, cfg.whiten.bias_epochs))
     if cfg.lookahead.enabled:   # the average follows training's progress (steps, or the clock)
         callbacks.append(LookaheadCallback(every=cfg.lookahead.every, base=cfg.lookahead.base))
-    monitors = monitor_callbacks(model, loaders, cfg.eval, ctx)
-    task = Task(model, loaders["train"], loaders["val"], nn.CrossEntropyLoss(label_smoothing=cfg.train.label_smoothing),
+    monitors = monitor_callbacks(model, loaders, cfg.eval, ctx) + robust_monitors(model, loaders, cfg.adversarial,
+                                                                                  cfg.seed, ctx)
+    train = adversarial_loader(loaders["train"], model, cfg.adversarial)
+    task = Task(model, train, loaders["val"], nn.CrossEntropyLoss(label_smoothing=cfg.train.label_smoothing),
                 param_groups=param_groups(model, cfg.train), callbacks=callbacks + monitors, title="cifar10-fast",
                 artifacts={"classes": loaders["classes"], "input": preprocessing()})
 
     def test(model, info):
         report = test_report(model, loaders["test"], loaders["classes"], ctx.out_dir, "cifar10-fast",
                              images=loaders["test_images"], tta=cfg.eval.tta, top_k=cfg.eval.top_losses)
-        return {**report, **report_monitor(monitors)}
+        robust = robust_report(model, loaders, cfg.adversarial, cfg.seed, ctx.log, monitors)
+        return {**report, **report_monitor(monitors), **robust}
 
     return train_and_report(task, cfg.train, ctx, test=test)
 

@@ -122,7 +122,7 @@ def launch(argv: list[str], topology: Topology, out_dir: Path | None) -> int:
                os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // topology.nproc)))}
         if out_dir is not None:
             env[RUN_DIR] = str(out_dir)
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(topology.nproc),
+        cmd = [sys.executable, "-m", "dlcc.recipes.torchrun", "--nproc-per-node", str(topology.nproc),
                "--nnodes", str(topology.nnodes), "--node-rank", str(topology.node_rank),
                "--master-addr", address, "--master-port", str(port), "-m", "dlcc", "run", *argv]
         code = subprocess.run(cmd, env=env).returncode
@@ -147,12 +147,16 @@ def _worker_error(folder: Path) -> dict | None:
         return None
 
 
-def record_worker_error(exc: DlccError) -> None:
-    """In a worker: leave a `DlccError` for the launcher (the first one wins)."""
+def record_worker_error(exc: DlccError) -> bool:
+    """In a worker: leave a `DlccError` for the launcher (the first one wins). True when the
+    launcher will report it (this rank's or another rank's error is in the file)."""
     path = os.environ.get(ERROR_FILE)
-    if not path or Path(path).exists():
-        return
+    if not path:
+        return False
+    if Path(path).exists():
+        return True
     try:
         Path(path).write_text(json.dumps({"message": exc.message, "fix": exc.fix}), encoding="utf-8")
     except OSError:
-        pass
+        return False
+    return True

@@ -16,6 +16,7 @@ A recipe module defines (data + model + defaults + its own evaluation and figure
         run=run,                                   # run(cfg, ctx) -> dict of metrics
         build_model=build_model,                   # (cfg, artifacts) -> the network, for load_run
         presets={"course": {"train.lr": 5.0}},     # named overlays; --set still wins
+        task="classification",                     # what dlcc predict / export do with its model
     )
 
 `run` gets the validated config and a `RunContext`, trains through

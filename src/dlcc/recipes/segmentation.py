@@ -184,11 +184,11 @@ def build_model(cfg, artifacts: dict | None = None):
 RECIPES = [
     Recipe("isbi-unet", "A3(d): U-Net, BCE+Dice, on ISBI 2012 EM slices; Dice of cell interior on 5 held-out slices",
            "isbi2012-em", IsbiConfig, run_isbi, build_model,
-           tags=("A3", "vision", "segmentation")),
+           tags=("A3", "vision", "segmentation"), task="segmentation"),
     Recipe("nuclei-unet", "U-Net, BCE+Dice, on DSB2018 nuclei (binary foreground), seeded split by image",
            "dsb2018-nuclei", NucleiConfig, run_nuclei, build_model,
-           tags=("vision", "segmentation")),
+           tags=("vision", "segmentation"), task="segmentation"),
     Recipe("unet-folder", "U-Net on your own image/mask folders (--set data.images=DIR data.masks=DIR)",
            "your folders", FolderConfig, run_folder, build_model,
-           tags=("vision", "segmentation")),
+           tags=("vision", "segmentation"), task="segmentation"),
 ]

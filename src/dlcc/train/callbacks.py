@@ -141,10 +141,12 @@ class BestModel(Callback):
             return
         self.best, self.best_epoch, self.best_step = value, metrics["epoch"], metrics["step"]
         self.best_row = dict(metrics)
-        from dlcc.train.distributed import is_main, unwrap
+        from dlcc.train.distributed import is_main
+        from dlcc.train.sharding import model_state
 
-        # clone: the live parameters keep changing in place during training
-        self.best_weights = {k: v.detach().clone() for k, v in unwrap(trainer.model).state_dict().items()}
+        # clone: the live parameters keep changing in place during training. Sharded (FSDP):
+        # gathered on rank 0 (a collective: every rank gets here with the same metrics)
+        self.best_weights = {k: v.detach().clone() for k, v in model_state(trainer.model).items()}
         if self.save and trainer.out_dir is not None and is_main():
             from dlcc.train.checkpoint import save_checkpoint
 
@@ -154,9 +156,9 @@ class BestModel(Callback):
 
     def on_fit_end(self, trainer, metrics):
         if self.best_weights is not None:
-            from dlcc.train.distributed import unwrap
+            from dlcc.train.sharding import load_model_state
 
-            unwrap(trainer.model).load_state_dict(self.best_weights)
+            load_model_state(trainer.model, self.best_weights)
             metrics["best_epoch"], metrics["best_step"] = self.best_epoch, self.best_step
 
     def state_dict(self):

@@ -141,9 +141,11 @@ class Checkpointer(Callback):
     def on_eval(self, trainer, metrics):
         from dlcc.train.distributed import is_main
 
-        if (len(trainer.history) % self.every and not trainer.finished()) or not is_main():
-            return   # with several processes, rank 0 writes (every rank holds the same state)
-        state = trainer.state_dict()
+        if len(trainer.history) % self.every and not trainer.finished():
+            return
+        state = trainer.state_dict()   # on every rank: gathering sharded (FSDP) weights is collective
+        if not is_main():
+            return   # with several processes, rank 0 writes (the state is the same on every rank)
         save_checkpoint(self.last_path, state)
         if self.keep_all:
             save_checkpoint(self.directory / f"step_{trainer.global_step:07d}.pt", state)

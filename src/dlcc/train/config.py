@@ -48,6 +48,9 @@ class TrainConfig:
     clip_grad_norm: float | None = setting(None, "clip the global gradient norm to this value (null: off)", gt=0)
     amp: Literal["auto", "off", "bf16", "fp16"] = setting("auto", "mixed precision on CUDA (CPUs always run float32)")
     compile: bool | Literal["auto"] = setting("auto", "torch.compile the model (auto: on CUDA only)")
+    parallel: Literal["ddp", "fsdp"] = setting("ddp", "with several processes: ddp (each holds the whole model) or "
+                                                      "fsdp (weights, gradients and optimizer state sharded across "
+                                                      "them, for models too big for one device; char-gpt)")
     sync_batchnorm: bool = setting(False, "with several processes on GPUs: BatchNorm statistics over every "
                                           "process's batch (SyncBatchNorm; CUDA only)")
     deterministic: bool = setting(True, "deterministic GPU kernels (no cuDNN autotuning); false is faster on "

@@ -59,6 +59,16 @@ def make_loader(dataset: Dataset, batch_size: int, shuffle: bool = False, seed: 
                       num_workers=num_workers, generator=generator)
 
 
+def default_workers(cores: int | None = None) -> int:
+    """DataLoader worker processes where they pay: none on a machine of 1-2 cores (training
+    needs them, and measured there workers only slowed ISBI patches and ECG chunks down:
+    benchmarks/results/input_pipeline.md), else half the cores, at most 4."""
+    import os
+
+    cores = cores or os.cpu_count() or 1
+    return 0 if cores <= 2 else min(4, cores // 2)
+
+
 def _identity(batch):
     return batch
 

@@ -115,12 +115,15 @@ class ShardedBatches:
         return len(range(self.rank, n, self.world))
 
     def __iter__(self) -> Iterator:
-        n = len(self)
+        # Read a whole group of `world` batches before yielding this rank's: a loader that draws
+        # its random numbers batch by batch (RandomWindows) then advances equally on every rank,
+        # even when the caller stops reading right after this rank's last batch.
+        total = len(self) * self.world if self.drop_remainder else len(self.loader)
         it = iter(self.loader)
-        for i in range(n * self.world if self.drop_remainder else len(self.loader)):
-            batch = next(it)
-            if i % self.world == self.rank:
-                yield batch
+        for start in range(0, total, self.world):
+            group = [next(it) for _ in range(min(self.world, total - start))]
+            if self.rank < len(group):
+                yield group[self.rank]
 
     def __getattr__(self, name: str):
         if name in ("generator", "dataset", "epoch"):

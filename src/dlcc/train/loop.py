@@ -50,6 +50,7 @@ from dlcc.errors import ConfigError, TrainingDiverged
 from dlcc.train.callbacks import Callback
 from dlcc.train.checkpoint import FORMAT, VERSION, Checkpointer, capture_rng_state, restore_rng_state
 from dlcc.train import distributed as dist
+from dlcc.train import sharding
 from dlcc.train.evaluate import DEFAULT_METRICS, Metric, autocast_context, evaluate, evaluate_sums, to_device
 
 AMP_CHOICES = ("auto", "off", "bf16", "fp16")
@@ -495,7 +496,7 @@ class Trainer:
         self._check_losses()
         period, self._period = self._period, self._new_period()
         row: dict[str, Any] = {"epoch": self.epoch, "step": self.global_step}
-        names = sorted(period["sums"])
+        names = list(period["sums"])   # insertion order: the same on every rank (the same metrics)
         # with several processes: the sums and counts of every rank, so every rank sees the same row
         seen, *totals = dist.all_reduce_sum([period["seen"], *(float(period["sums"][n]) for n in names)], self.device)
         if seen:
@@ -583,8 +584,8 @@ class Trainer:
             "epoch": self.epoch, "global_step": self.global_step,
             "batch_in_epoch": self.batch_in_epoch, "pass_complete": self.pass_complete,
             "epoch_loader_state": self._epoch_loader_state, "train_time_s": self.train_time_s,
-            "model": dist.unwrap(self.model).state_dict(),
-            "optimizer": self.optimizer.state_dict(),
+            "model": sharding.model_state(self.model),          # collective when sharded (FSDP)
+            "optimizer": sharding.optimizer_state(self.model, self.optimizer),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
             "rng": capture_rng_state(), "loaders": loaders, "datasets": datasets, "callbacks": callbacks,
@@ -603,11 +604,11 @@ class Trainer:
                 raise ConfigError(f"the checkpoint was written with different settings: {changed}",
                                   fix="resume with the same settings, or start a new run in a new --out")
         try:
-            dist.unwrap(self.model).load_state_dict(state["model"])
+            sharding.load_model_state(self.model, state["model"])
         except RuntimeError as exc:
             raise ConfigError(f"the checkpoint's weights do not fit this model: {str(exc)[:300]}",
                               fix="resume with the same model settings") from None
-        self.optimizer.load_state_dict(state["optimizer"])
+        sharding.load_optimizer_state(self.model, self.optimizer, state["optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         if self.scaler is not None and state.get("scaler"):

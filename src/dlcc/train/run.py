@@ -27,6 +27,7 @@ weights' evaluation), stop_reason, and whatever `validate` and `test` return.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -126,9 +127,19 @@ def train_and_report(task: Task, cfg: TrainConfig, ctx: RunContext, *, validate:
     model = task.model.to(device)
     lightning = ctx.engine == "lightning"
     main = distributed.is_main()
+    evaluated = None   # with FSDP: an unsharded copy that rank 0 evaluates and saves
+    if cfg.parallel == "fsdp" and distributed.is_active() and not lightning:
+        task, evaluated = _shard(task, model)
     tracker = None if lightning or not main else ctx.open_tracker(ctx.name or task.title or None)
     try:
         result = _train_lightning(task, cfg, ctx, device) if lightning else _train(task, cfg, ctx, device, tracker)
+        if evaluated is not None:
+            from dlcc.train.sharding import model_state
+
+            weights = model_state(model)   # collective: gathered on rank 0
+            if main:
+                evaluated.load_state_dict(weights)
+                model = evaluated.to(device)
         if not main:   # rank 0 evaluates, writes and reports; the others are done
             return {}
         x = "step" if cfg.eval_every else "epoch"
@@ -140,7 +151,8 @@ def train_and_report(task: Task, cfg: TrainConfig, ctx: RunContext, *, validate:
             metrics.update(validate(model, dict(metrics)) or {})
         if test is not None and ctx.evaluate_test:
             metrics.update(test(model, dict(metrics)) or {})
-        save_model(ctx.out_dir / "model.pt", task.save_module or model, task.artifacts)
+        save_model(ctx.out_dir / "model.pt", model if evaluated is not None else task.save_module or model,
+                   task.artifacts)
         if tracker is not None:
             tracker.log_metrics({k: v for k, v in metrics.items() if isinstance(v, (int, float))
                                  and not isinstance(v, bool)}, result.steps)
@@ -203,6 +215,18 @@ def _train(task: Task, cfg: TrainConfig, ctx: RunContext, device: torch.device, 
                   compile_time, trainer.stop_reason, fit_cpu)
 
 
+def _shard(task: Task, model: nn.Module) -> tuple[Task, nn.Module]:
+    """FSDP (`train.parallel=fsdp`): shard the model in place; returns the task with its
+    parameter groups on the sharded parameters, and an unsharded copy for evaluation."""
+    from dlcc.train.sharding import shard
+
+    if task.step is not None or (task.save_module is not None and task.save_module is not task.model):
+        raise ConfigError(f"train.parallel=fsdp: {task.title or 'this recipe'} wraps its network for training, "
+                          "which FSDP does not shard", fix="--set train.parallel=ddp")
+    evaluated, groups = shard(model, task.param_groups, task.title or "this recipe")
+    return dataclasses.replace(task, param_groups=groups, save_module=None), evaluated
+
+
 def _distribute(task: Task, model: nn.Module, device: torch.device, cfg: TrainConfig):
     """(train loader, val loader, model to train): as they are in one process; with several, each
     rank's share of the batches and the model in DistributedDataParallel (distributed.py)."""
@@ -221,6 +245,8 @@ def _distribute(task: Task, model: nn.Module, device: torch.device, cfg: TrainCo
     rank, world = distributed.rank(), distributed.world_size()
     train = distributed.ShardedBatches(task.train, rank, world)
     val = distributed.ShardedBatches(task.val, rank, world, drop_remainder=False) if task.val is not None else None
+    if cfg.parallel == "fsdp":
+        return train, val, model   # already sharded (_shard): FSDP reduces the gradients itself
     ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     return train, val, ddp
 
@@ -293,7 +319,8 @@ def _schedule(cfg: TrainConfig, optimizer, train_loader):
 
 def _should_compile(cfg: TrainConfig, device: torch.device, task: Task) -> bool:
     """Compile the task's model (a custom step compiles what it wants itself)."""
-    return task.step is None and (cfg.compile is True or (cfg.compile == "auto" and device.type == "cuda"))
+    auto = device.type == "cuda" and cfg.parallel != "fsdp"   # FSDP's gathers are not compiled by default
+    return task.step is None and (cfg.compile is True or (cfg.compile == "auto" and auto))
 
 
 def _compile(model: nn.Module, task: Task, cfg: TrainConfig, device: torch.device, ctx: RunContext) -> float:

@@ -53,3 +53,26 @@ def write_yaml(path: str | Path, data: Any) -> None:
 def read_yaml(path: str | Path) -> Any:
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
+
+
+def atomic_write_zip(path: str | Path, members: dict[str, bytes], executable: tuple[str, ...] = ()) -> None:
+    """Write a zip of `members` (name -> bytes) through a temporary file and an atomic rename.
+    Members get a fixed date (the same files give the same archive) and mode 0644, or 0755
+    for the names in `executable`."""
+    import zipfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in members.items():
+                info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = (0o755 if name in executable else 0o644) << 16
+                zf.writestr(info, data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
