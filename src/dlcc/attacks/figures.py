@@ -13,11 +13,9 @@ from torch import Tensor
 
 
 def _save(fig, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    return path
+    from dlcc.utils.plots import save_figure
+
+    return save_figure(fig, path)
 
 
 def plot_accuracy_curve(curves: dict[str, list[dict]], path: str | Path, title: str = "",

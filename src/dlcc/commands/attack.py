@@ -62,12 +62,9 @@ def _check_counts(args) -> None:
 
 
 def _out_dir(args) -> Path:
-    out = Path(args.out) if args.out else Path(args.run_dir) / f"attack-{args.attack}-{args.norm}"
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file", fix="give a folder")
-    if out.is_dir() and any(out.iterdir()) and not args.force:
-        raise InputError(f"{out} already has files", fix="add --force to write into it, or choose another --out")
-    return out
+    from dlcc.commands.outputs import writable_out_dir
+
+    return writable_out_dir(Path(args.out) if args.out else Path(args.run_dir) / f"attack-{args.attack}-{args.norm}", args.force)
 
 
 def cmd_attack(args) -> int:

@@ -17,11 +17,9 @@ def _figure(width: float, height: float):
 
 
 def _save(fig, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    return path
+    from dlcc.utils.plots import save_figure
+
+    return save_figure(fig, path)
 
 
 def plot_nearest(generated: np.ndarray, neighbours: np.ndarray, distances: Sequence[float], path: str | Path,

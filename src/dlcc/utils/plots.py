@@ -1,5 +1,6 @@
 """Training curves as one PNG: loss (left) and each other metric (accuracy, dice, ...) in its
-own panel, train vs validation, per epoch or per optimizer step."""
+own panel, train vs validation, per epoch or per optimizer step; and `save_figure`, how every
+dlcc figure is written."""
 
 from __future__ import annotations
 
@@ -67,4 +68,13 @@ def plot_history(history: Mapping | Sequence[Mapping], path: str | Path, title: 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
+    return path
+
+
+def save_figure(fig, path: str | Path, dpi: int = 100) -> Path:
+    """Lay out `fig` and save it to `path` (its folder made if missing); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
     return path
