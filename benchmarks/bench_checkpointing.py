@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import loadavg, machine_info  # noqa: E402
+from machine import report  # noqa: E402
 
 CASES = {
     "U-Net depth 4, width 32, batch 8 of 256²": "unet",
@@ -74,13 +74,8 @@ def main(argv=None) -> int:
              "| model | checkpointing | peak RSS | CPU s / step | wall s / step |", "|---|---|---:|---:|---:|"]
     lines += [f"| {r['case']} | {'on' if r['checkpointing'] else 'off'} | {r['peak_rss_mb']:,.0f} MB | "
               f"{r['step_cpu_s']:.2f} | {r['step_s']:.2f} |" for r in rows]
-    lines += ["", f"Load averages at the end: {loadavg()} (the machine was shared; CPU time is the steadier figure).",
-              "", "## Machine", ""] + [f"- {k}: {v}" for k, v in machine_info().items()]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.save:
-        args.save.with_suffix(".md").write_text(text)
-        args.save.with_suffix(".json").write_text(json.dumps({"rows": rows, "machine": machine_info()}, indent=2))
+    lines += ["", "CPU time is the steadier figure on a shared machine."]
+    report(lines, args.save, {"rows": rows})
     return 0
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import LOAD_NOTE, loadavg, machine_info, machine_markdown  # noqa: E402
+from machine import report  # noqa: E402
 
 SETTINGS = ["model.dropout=0", "train.optimizer=sgd", "train.lr=0.05"]
 
@@ -67,16 +67,8 @@ def main(argv=None) -> int:
     lines += ["", f"Training time, 2 processes / 1 process: **{ratio:.2f}×** "
               f"(command wall time {two['wall_s'] / one['wall_s']:.2f}×).",
               f"Largest weight difference after {one['steps']} steps: {diff:.2e} (float rounding: the per-rank "
-              "gradient sums are added in another order, and the difference grows over the steps).",
-              "", f"Load averages at the end: {loadavg()} {LOAD_NOTE}", "", machine_markdown()]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.save:
-        args.save.parent.mkdir(parents=True, exist_ok=True)
-        args.save.with_suffix(".md").write_text(text)
-        args.save.with_suffix(".json").write_text(json.dumps(
-            {"rows": rows, "ratio_train_time": ratio, "max_weight_diff": diff, "machine": machine_info(),
-             "load": loadavg()}, indent=2) + "\n")
+              "gradient sums are added in another order, and the difference grows over the steps)."]
+    report(lines, args.save, {"rows": rows, "ratio_train_time": ratio, "max_weight_diff": diff})
     return 0
 
 

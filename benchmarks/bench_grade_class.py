@@ -129,7 +129,7 @@ def main() -> None:
              "(harness measured with wait4 + sandbox as reported)",
              f"- elapsed per submission (results' execution_time): mean "
              f"{summary['elapsed_per_submission_s']['mean']} s",
-             f"- scores by kind: " + ", ".join(f"{k} {v}" for k, v in summary["scores_by_kind"].items()),
+             "- scores by kind: " + ", ".join(f"{k} {v}" for k, v in summary["scores_by_kind"].items()),
              f"- grader errors: {len(errors)}",
              "- slowest tests (mean s): " + "; ".join(f"{k} {m:.2f}" for m, k in slowest),
              f"- load average before {load_before}, after {load_after}. {LOAD_NOTE}", "",

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import sys
 import time
@@ -30,7 +29,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import loadavg, machine_info  # noqa: E402
+from machine import report  # noqa: E402
 
 
 class JpegCifar(Dataset):
@@ -119,13 +118,7 @@ def main(argv=None) -> int:
              "| pipeline | batch | workers | samples/s | main-process CPU s / 1000 samples |", "|---|---:|---:|---:|---:|"]
     lines += [f"| {r['pipeline']} | {r['batch']} | {r['workers']} | {r['samples_per_s']:,.0f} | "
               f"{r['main_cpu_s_per_1000']:.3f} |" for r in rows]
-    lines += ["", f"Load averages at the end: {loadavg()}", "", "## Machine", ""]
-    lines += [f"- {k}: {v}" for k, v in machine_info().items()]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.save:
-        args.save.with_suffix(".md").write_text(text)
-        args.save.with_suffix(".json").write_text(json.dumps({"rows": rows, "machine": machine_info()}, indent=2))
+    report(lines, args.save, {"rows": rows})
     return 0
 
 

@@ -103,7 +103,7 @@ def main() -> None:
         meta = results[m]["_meta"]
         lines.append(f"- {m}: {meta['wall_s']} s for the class; the results name as not contained: "
                      + ("; ".join(meta["not_contained"]) or "nothing"))
-    lines += ["", f"Modes not available here: " + (", ".join(
+    lines += ["", "Modes not available here: " + (", ".join(
         f"{m} ({why})" for m, (ok, why) in available.items() if not ok) or "none"),
         "", "## Machine", "", machine_markdown(), f"- load average: {loadavg()}", ""]
     text = "\n".join(lines)

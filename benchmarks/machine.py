@@ -47,5 +47,24 @@ def machine_markdown() -> str:
     info = machine_info()
     return "\n".join(f"- {k}: {v}" for k, v in info.items())
 
+
+def report(lines: list[str], save, data: dict) -> str:
+    """Finish a result table: the load and the machine under it, printed, and with `save`
+    (a path without suffix) written to save.md and save.json (`data` plus the machine)."""
+    import json
+    from pathlib import Path
+
+    lines = [*lines, "", f"Load averages at the end: {loadavg()} {LOAD_NOTE}", "", "## Machine", "",
+             machine_markdown()]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if save:
+        save = Path(save)
+        save.parent.mkdir(parents=True, exist_ok=True)
+        save.with_suffix(".md").write_text(text)
+        save.with_suffix(".json").write_text(json.dumps({**data, "machine": machine_info(), "load": loadavg()},
+                                                        indent=2) + "\n")
+    return text
+
 LOAD_NOTE = ("A load average near the core count is this benchmark alone; above it, other jobs shared "
              "the CPU and the times are pessimistic.")

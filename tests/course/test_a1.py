@@ -6,7 +6,6 @@ deliberately broken submissions gets exact scores. (`dlcc course check A1`: test
 """
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -2,7 +2,6 @@
 are exactly what `dlcc course release` makes from the sources, and `dlcc course get` copies
 them out without ever overwriting a student's work."""
 
-import shutil
 from pathlib import Path
 
 import pytest

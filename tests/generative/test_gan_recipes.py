@@ -4,7 +4,6 @@ metrics, opening it with load_run, exact resume, and bad settings refused with e
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch

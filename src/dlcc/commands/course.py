@@ -31,7 +31,7 @@ def cmd_list(args) -> int:
     root = find_assignments_root(args.assignments)
     items = list_assignments(root)
     shipped = root == packaged_root()
-    print(f"assignments shipped with dlcc (get one: dlcc course get ID --out DIR)" if shipped
+    print("assignments shipped with dlcc (get one: dlcc course get ID --out DIR)" if shipped
           else f"assignments in {root}")
     print(f"{'id':<6} {'tasks':>5} {'code pts':>8} {'written':>8}  title")
     for a in items:

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from dlcc.interpret.targets import Target, select
+from dlcc.interpret.targets import Target
 
 
 def blur(x: Tensor, sigma: float = 5.0) -> Tensor:

@@ -24,6 +24,8 @@ epoch; when training counts steps or time it moves every step.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+
 from dlcc.train.callbacks import Callback
 
 

@@ -43,7 +43,7 @@ from dlcc.train.checkpoint import capture_rng_state, restore_rng_state, save_che
 from dlcc.train.config import TrainConfig
 from dlcc.train.context import RunContext
 from dlcc.train.evaluate import DEFAULT_METRICS, Metric, autocast_context, to_device
-from dlcc.train.loop import Trainer, _generator, fit, resolve_amp
+from dlcc.train.loop import _generator, fit, resolve_amp
 from dlcc.train.lr_shapes import ScheduleLR
 from dlcc.train.optim import OptimizerGroup, make_optimizer
 from dlcc.utils.io import to_builtin, write_json

@@ -17,7 +17,6 @@ secret, `released: true`), the stubbed student files, given files, `tests/`, `qu
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path

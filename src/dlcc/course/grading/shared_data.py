@@ -10,7 +10,6 @@ folder (read-only) instead of decoding the raw files again. For MNIST that saves
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 
 from dlcc.course.authoring.format import Assignment
 from dlcc.errors import ConfigError

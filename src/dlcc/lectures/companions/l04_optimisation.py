@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from dlcc.data import load_digits
-from dlcc.lectures.plotting import new_figure, plain_log_ticks
+from dlcc.lectures.plotting import new_figure
 from dlcc.lectures.torchfit import run_epochs
 from dlcc.scratch.optim import SGD, AdaGrad, Adam, RMSprop
 from dlcc.scratch.schedules import CosineAnnealingLR, ExponentialLR, LinearWarmup, OneCycleLR, StepLR
