@@ -124,12 +124,12 @@ def train_and_report(task: Task, cfg: TrainConfig, ctx: RunContext, *, validate:
     distributed.init(device)                  # only in a process torchrun started
     device = distributed.local_device(device)
     _set_determinism(cfg.deterministic)
-    model = task.model.to(device)
     lightning = ctx.engine == "lightning"
     main = distributed.is_main()
     evaluated = None   # with FSDP: an unsharded copy that rank 0 evaluates and saves
     if cfg.parallel == "fsdp" and distributed.is_active() and not lightning:
-        task, evaluated = _shard(task, model)
+        task, evaluated = _shard(task, task.model, device)   # before .to(device): only shards go there
+    model = task.model.to(device)
     tracker = None if lightning or not main else ctx.open_tracker(ctx.name or task.title or None)
     try:
         result = _train_lightning(task, cfg, ctx, device) if lightning else _train(task, cfg, ctx, device, tracker)
@@ -215,7 +215,7 @@ def _train(task: Task, cfg: TrainConfig, ctx: RunContext, device: torch.device, 
                   compile_time, trainer.stop_reason, fit_cpu)
 
 
-def _shard(task: Task, model: nn.Module) -> tuple[Task, nn.Module]:
+def _shard(task: Task, model: nn.Module, device: torch.device) -> tuple[Task, nn.Module]:
     """FSDP (`train.parallel=fsdp`): shard the model in place; returns the task with its
     parameter groups on the sharded parameters, and an unsharded copy for evaluation."""
     from dlcc.train.sharding import shard
@@ -223,7 +223,7 @@ def _shard(task: Task, model: nn.Module) -> tuple[Task, nn.Module]:
     if task.step is not None or (task.save_module is not None and task.save_module is not task.model):
         raise ConfigError(f"train.parallel=fsdp: {task.title or 'this recipe'} wraps its network for training, "
                           "which FSDP does not shard", fix="--set train.parallel=ddp")
-    evaluated, groups = shard(model, task.param_groups, task.title or "this recipe")
+    evaluated, groups = shard(model, task.param_groups, task.title or "this recipe", device)
     return dataclasses.replace(task, param_groups=groups, save_module=None), evaluated
 
 

@@ -5,8 +5,10 @@ optimizer state. FSDP (torch's `fully_shard`, "FSDP2") splits all three across t
 each rank keeps 1/W of every parameter tensor and gathers a unit's full weights just before the
 unit runs, then frees them. A model opts in by naming its units (`shard_units()`, e.g. the GPT's
 transformer blocks): each unit is gathered on its own, so only one block's full weights need
-to fit at a time. The batches are sharded exactly as with DDP (distributed.py), so W processes
-at batch B still take the steps of one process at batch W·B.
+to fit at a time. The model is sharded while it is still on the CPU, so each GPU only ever
+receives its shards (rank 0 also keeps an unsharded CPU copy, in which it evaluates and saves
+the trained weights). The batches are sharded exactly as with DDP (distributed.py), so W
+processes at batch B still take the steps of one process at batch W·B.
 
 Sharded parameters are DTensors. Everything that reads or writes the weights goes through the
 functions below, which gather a full state dict (on rank 0, on the CPU) or scatter one; they
@@ -31,13 +33,16 @@ def is_sharded(model: nn.Module) -> bool:
     return isinstance(model, FSDPModule)
 
 
-def shard(model: nn.Module, param_groups: list[dict] | None, what: str) -> tuple[nn.Module, list[dict] | None]:
+def shard(model: nn.Module, param_groups: list[dict] | None, what: str,
+          device: torch.device) -> tuple[nn.Module, list[dict] | None]:
     """Shard `model` in place across the process group; returns (an unsharded CPU copy for
     rank 0's evaluation, the parameter groups rebuilt on the sharded parameters).
 
     `fully_shard` replaces every parameter with a sharded one, so optimizer groups built on the
     old parameters are mapped to the new ones by name (build the optimizer afterwards).
     """
+    import torch.distributed as dist
+    from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import fully_shard
 
     units = getattr(model, "shard_units", None)
@@ -49,9 +54,11 @@ def shard(model: nn.Module, param_groups: list[dict] | None, what: str) -> tuple
     groups = None if param_groups is None else [
         {**g, "params": [names[id(p)] for p in g["params"]]} for g in param_groups]
     plain = copy.deepcopy(model).cpu()
+    # the run's device, not torch's default accelerator (`--device cpu` on a GPU machine)
+    mesh = init_device_mesh(device.type, (dist.get_world_size(),))
     for unit in units():
-        fully_shard(unit)
-    fully_shard(model)
+        fully_shard(unit, mesh=mesh)
+    fully_shard(model, mesh=mesh)
     if groups is not None:
         params = dict(model.named_parameters())
         groups = [{**g, "params": [params[n] for n in g["params"]]} for g in groups]
