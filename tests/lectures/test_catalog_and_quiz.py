@@ -23,9 +23,15 @@ def test_unknown_lecture_is_an_input_error_listing_the_ids(name):
     assert "L3" in err.value.fix and "prologue" in err.value.fix
 
 
-def test_lectures_10_to_12_are_listed_but_not_pretended():
-    later = [lec for lec in LECTURES if lec.id in ("L10", "L11", "L12")]
-    assert len(later) == 3 and not any(lec.available for lec in later)
+def test_lecture_12_is_listed_but_not_pretended():
+    (later,) = [lec for lec in LECTURES if lec.id == "L12"]
+    assert not later.available
+
+
+def test_lectures_10_and_11_are_ready_and_practise_a5():
+    for lecture_id in ("L10", "L11"):
+        lecture = find_lecture(lecture_id)
+        assert lecture.available and lecture.assignment == "A5"
 
 
 @pytest.mark.parametrize("lecture", [lec for lec in LECTURES if lec.available], ids=lambda lec: lec.id)

@@ -15,23 +15,25 @@ from dlcc.cli import main
 def test_list_names_every_lecture_and_marks_the_later_ones(capsys):
     assert main(["lecture", "list"]) == 0
     out = capsys.readouterr().out
-    for lecture_id in ("prologue", "L1", "L9", "math", "closing"):
+    for lecture_id in ("prologue", "L1", "L9", "L10", "L11", "math", "closing"):
         assert lecture_id in out
-    assert out.count("coming with A5") == 3
+    assert out.count("coming with A5") == 1
 
 
 def test_list_json(capsys):
     assert main(["lecture", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     ready = [r for r in rows if r["companion"]]
-    assert len(ready) == 12 and all(r["questions"] >= 3 for r in ready)
+    assert len(ready) == 14 and all(r["questions"] >= 3 for r in ready)
 
 
 @pytest.mark.parametrize("args,needle", [
     (["lecture", "run", "L99"], "no lecture called 'L99'"),
-    (["lecture", "run", "L10"], "has no companion yet"),
+    (["lecture", "run", "L12"], "has no companion yet"),
     (["lecture", "quiz", "L99"], "no lecture called 'L99'"),
-    (["lecture", "quiz", "L11"], "has no quiz yet"),
+    (["lecture", "quiz", "L12"], "has no quiz yet"),
+    (["lecture", "quiz", "L10", "--answer", "Q3=far"], "Q3: 'far' is not a number"),
+    (["lecture", "quiz", "L11", "--answer", "Q1=E"], "Q1: 'E' is not an option"),
     (["lecture", "quiz", "L3", "--answer", "Q1=abc"], "Q1: 'abc' is not a number"),
     (["lecture", "quiz", "L3", "--answer", "Q3=Z"], "Q3: 'Z' is not an option"),
     (["lecture", "quiz", "L3", "--answer", "Q9=1"], "no question 'Q9'"),
@@ -81,13 +83,13 @@ def test_run_writes_figures_numbers_and_output_and_can_rerun(capsys, tmp_path):
 
 
 def test_quiz_with_answers_explains_and_scores(capsys):
-    assert main(["lecture", "quiz", "L3", "--answer", "Q1=316", "--answer", "q2=100"]) == 0
+    assert main(["lecture", "quiz", "L3", "--answer", "Q1=85", "--answer", "q2=100"]) == 0
     out = capsys.readouterr().out
-    assert "Q1: right" in out and "the answer is 128" in out and "1 of 5 right" in out
+    assert "Q1: right" in out and "the answer is 37" in out and "1 of 5 right" in out
 
 
 def test_quiz_json(capsys):
-    assert main(["lecture", "quiz", "L6", "--json", "--answer", "Q1=81", "--answer", "Q4=B"]) == 0
+    assert main(["lecture", "quiz", "L6", "--json", "--answer", "Q1=67", "--answer", "Q4=B"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["score"] == 2 and report["total"] == 5
     answered = [r for r in report["results"] if r["answered"]]
@@ -97,8 +99,17 @@ def test_quiz_json(capsys):
 def test_quiz_interactive_reprompts_on_bad_form_and_stops_at_end_of_input():
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
     proc = subprocess.run([sys.executable, "-m", "dlcc", "lecture", "quiz", "L3"],
-                          input="316\nabc\n128\n", capture_output=True, text=True, timeout=120, env=env)
+                          input="85\nabc\n37\n", capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert out.count("right") >= 2 and "'abc' is not a number; try again" in out
     assert "2 of 5 right" in out and "Traceback" not in proc.stderr
+
+
+def test_later_lecture_quizzes_score_their_own_keys(capsys):
+    assert main(["lecture", "quiz", "L10", "--json", "--answer", "Q3=5/2", "--answer", "Q4=ba"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["score"] == 1 and report["total"] == 5      # Q3 right; Q4 wants A, B and D only
+    assert main(["lecture", "quiz", "L11", "--answer", "Q2=3.92", "--answer", "Q5=A"]) == 0
+    out = capsys.readouterr().out
+    assert "Q2: right" in out and "1 of 5 right" in out

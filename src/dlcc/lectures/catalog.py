@@ -1,8 +1,8 @@
 """The lectures, in course order: id, title, page, companion module, quiz and assignment.
 
-Ids are what `dlcc lecture run ID` takes. Lectures 10-12 (GANs, attacks and saliency,
-small-data learning) are listed with `companion=None` until the toolkits they use exist, so
-`dlcc lecture list` can say they are coming rather than pretend to run them.
+Ids are what `dlcc lecture run ID` takes. Lecture 12 (small-data learning) is listed with
+`companion=None` until the toolkit it uses exists, so `dlcc lecture list` can say it is coming
+rather than pretend to run it.
 """
 
 from __future__ import annotations
@@ -62,9 +62,9 @@ LECTURES: tuple[Lecture, ...] = (
     Lecture("L9", "Lecture 9: attention and transformers",
             "lectures/l09-attention.md", "l09_attention", "A4"),
     Lecture("L10", "Lecture 10: generative models and GANs",
-            "lectures/l10-gan.md", None, "A5"),
+            "lectures/l10-gan.md", "l10_gan", "A5"),
     Lecture("L11", "Lecture 11: adversarial examples and visualisation",
-            "lectures/l11-adversarial-saliency.md", None, "A5"),
+            "lectures/l11-adversarial-saliency.md", "l11_adversarial_saliency", "A5"),
     Lecture("L12", "Lecture 12: learning from small data",
             "lectures/l12-small-data.md", None, "A5"),
     Lecture("closing", "Closing: MLOps and machine-learning system design",

@@ -7,7 +7,7 @@
 5. Why depth needs nonlinearity: three stacked linear layers are one linear map; a linear
    classifier vs an MLP on spirals.
 6. Universal approximation: one hidden ReLU layer of growing width fits a curve.
-7. Parameter counting for the A1 networks.
+7. Parameter counting: a small worked example and the A1 MNIST network.
 """
 
 from __future__ import annotations
@@ -209,8 +209,10 @@ def _universal_approximation(c):
 def _parameter_counts(c):
     c.section("7. Parameter counting: W[l] is [out, in], b[l] is [out]")
     rows = []
-    for name, sizes in (("A1 binary: 32x32x1 -> 5 -> 10 -> 10 -> 1", [1024, 5, 10, 10, 1]),
-                        ("A1 3-class: 32x32x1 -> 5 -> 10 -> 10 -> 3", [1024, 5, 10, 10, 3]),
+    # The worked example uses made-up sizes on purpose: A1's written questions ask for the
+    # counts of a similar network, and the lecture must not hand their answers out.
+    for name, sizes in (("binary: 24x24x1 -> 6 -> 12 -> 12 -> 1", [576, 6, 12, 12, 1]),
+                        ("3-class: 24x24x1 -> 6 -> 12 -> 12 -> 3", [576, 6, 12, 12, 3]),
                         ("A1 MNIST: 784 -> 200 -> 100 -> 10", [784, 200, 100, 10])):
         model = mlp(sizes)
         by_hand = sum(o * i + o for i, o in zip(sizes[:-1], sizes[1:]))

@@ -35,9 +35,11 @@ def _cross_entropy(p, q):
 def _information(c):
     c.section("1. Entropy, cross-entropy, KL divergence (natural log, nats)")
     y = [0, 1, 0]
-    for q in ([0.1, 0.85, 0.05], [0.65, 0.25, 0.1]):
+    # A2's written questions ask for two such losses; these predictions differ from theirs
+    # so that the lecture does not hand out the answers.
+    for q in ([0.1, 0.8, 0.1], [0.7, 0.2, 0.1]):
         c.say(f"label {y}, prediction {q}: cross-entropy = -ln q[true] = {_cross_entropy(y, q):.4f}")
-    c.number("ce_confident_right", _cross_entropy(y, [0.1, 0.85, 0.05]), "CE when q[true] = 0.85")
+    c.number("ce_confident_right", _cross_entropy(y, [0.1, 0.8, 0.1]), "CE when q[true] = 0.8")
     c.number("bce_y1_p09", -np.log(0.9), "binary CE for y = 1, p = 0.9")
     p, q = [0.2, 0.7, 0.1], [0.3, 0.4, 0.3]
     kl = float(np.sum(np.array(p) * np.log(np.array(p) / np.array(q))))

@@ -26,7 +26,9 @@ def _arithmetic(c):
     c.section("1. Output sizes: floor((n + 2p - d(k-1) - 1) / s) + 1, and transpose conv")
     rows = []
     cases = [  # (description, input shape, torch layer)
-        ("A3: 7x7, stride 3, pad 4, 48 kernels", (1, 32, 240, 240), nn.Conv2d(32, 48, 7, stride=3, padding=4)),
+        # made-up sizes: A3's written questions ask about a similar layer, so the lecture's
+        # worked example must not reproduce their answers
+        ("5x5, stride 3, pad 2, 40 kernels", (1, 24, 200, 200), nn.Conv2d(24, 40, 5, stride=3, padding=2)),
         ("3x3, pad 1 ('same')", (1, 3, 32, 32), nn.Conv2d(3, 16, 3, padding=1)),
         ("3x3, stride 2, pad 1 (halve)", (1, 16, 32, 32), nn.Conv2d(16, 32, 3, stride=2, padding=1)),
         ("3x3, dilation 2, pad 2", (1, 16, 32, 32), nn.Conv2d(16, 16, 3, padding=2, dilation=2)),
@@ -41,9 +43,9 @@ def _arithmetic(c):
         params = sum(p.numel() for p in layer.parameters())
         rows.append([name, str(shape[1:]), str(out[1:]), params])
     c.table(["layer", "input (C, ...)", "output (C, ...)", "parameters"], rows)
-    n = conv_output_size(240, 7, 3, 4, 1)
-    c.number("a3_output_size", n, "A3 question: spatial size after the 7x7/3/4 conv (by the formula)", ".0f")
-    c.number("a3_weights", 48 * 32 * 7 * 7 + 48, "its parameters: 48 x 32 x 7 x 7 weights + 48 biases", ".0f")
+    n = conv_output_size(200, 5, 3, 2, 1)
+    c.number("conv_example_size", n, "worked example: spatial size after the 5x5/3/2 conv (by the formula)", ".0f")
+    c.number("conv_example_params", 40 * 24 * 5 * 5 + 40, "its parameters: 40 x 24 x 5 x 5 weights + 40 biases", ".0f")
 
 
 def _receptive_fields(c):
