@@ -36,6 +36,7 @@ GROUPS = {
     "explain": "explain",
     "export": "export",
     "predict": "predict",
+    "serve": "serve",
 }
 
 

@@ -13,7 +13,9 @@ RANK = {
     "models": 4, "metrics": 4, "losses": 4, "text": 4, "signals": 4,
     "attacks": 4, "interpret": 4, "export": 4,
     "train": 5, "track": 5, "tune": 5, "generative": 5,
+    "fewshot": 5, "contrastive": 5, "transfer": 5, "restore": 5,
     "recipes": 6, "course": 6, "app": 6, "lectures": 6, "cluster": 6, "predict": 6,
+    "serve": 6, "pipeline": 6,
     "commands": 7, "cli": 7, "__main__": 7,
 }
 SRC = Path(dlcc.__file__).parent
