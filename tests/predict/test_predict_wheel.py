@@ -1,6 +1,6 @@
-"""`pip install dlcc` and then `dlcc predict --model ecg-rpeak RECORD`: the shipped weights travel
-as package data and work from a folder outside the repository (the wheel built from this
-checkout, unpacked, run from a temporary folder)."""
+"""`pip install dlcc` and then `dlcc predict --model ecg-rpeak RECORD` or `dlcc serve --model
+ecg-rpeak`: the shipped weights travel as package data and work from a folder outside the
+repository (the wheel built from this checkout, unpacked, run from a temporary folder)."""
 
 from __future__ import annotations
 
@@ -51,3 +51,32 @@ def test_shipped_detector_works_from_the_built_wheel(tmp_path):
     summary = json.loads(run.stdout)
     assert abs(summary["records"][0]["beats"] - len(peaks)) <= 2
     assert (elsewhere / "triggers" / "rec_triggers.csv").is_file()
+    _serve_from(elsewhere, env, signal[:, 0], len(peaks))
+
+
+def _serve_from(folder: Path, env: dict, signal: np.ndarray, n_peaks: int) -> None:
+    """`dlcc serve --model ecg-rpeak` from the unpacked wheel answers a JSON signal."""
+    pytest.importorskip("fastapi")
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "dlcc", "serve", "--model", "ecg-rpeak", "--port", str(port)],
+                              cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(300):
+            assert server.poll() is None, "dlcc serve exited from the wheel"
+            try:
+                r = httpx.post(f"http://127.0.0.1:{port}/predict", json={"signal": signal.tolist(), "fs": 250},
+                               timeout=60)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert r.status_code == 200 and abs(r.json()["predictions"][0]["beats"] - n_peaks) <= 2
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
