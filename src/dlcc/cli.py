@@ -36,6 +36,8 @@ GROUPS = {
     "explain": "explain",
     "export": "export",
     "predict": "predict",
+    "pipeline": "pipeline",
+    "app": "app",
     "serve": "serve",
 }
 

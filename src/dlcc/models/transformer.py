@@ -1,11 +1,13 @@
-"""Transformers for sequences: a GPT-style character model and the course's ECGDetector.
+"""Transformers for sequences: GPT- and BERT-style character models and the course's ECGDetector.
 
-Both are stacks of the same pre-LN `Block` (x + Attn(LN(x)), then x + MLP(LN(x))), with
+All three are stacks of the same pre-LN `Block` (x + Attn(LN(x)), then x + MLP(LN(x))), with
 learned positional embeddings and every Linear/Embedding weight drawn from N(0, 0.02), biases
 zero, LayerNorm (1, 0) — the minGPT/nanoGPT recipe the course adapted.
 
 - `GPT`: token ids `[B, T]` (int64) -> next-token logits `[B, T, vocab]`; causal attention,
-  the output layer shares its weight with the token embedding (weight tying).
+  the output layer shares its weight with the token embedding (weight tying). A `KVCache`
+  makes sampling incremental (one new token per forward pass).
+- `BERT`: the same network with attention in both directions, for masked-token prediction.
 - `ECGDetector`: a transformer *encoder* tagger, signal `[B, T, C]` (float32) -> one logit
   per time step `[B, T]`; attention sees the whole window (the detection is retrospective)
   unless `causal=True`. `patch > 1` groups `patch` samples into one token (T/patch tokens),
@@ -24,11 +26,86 @@ from torch import nn
 from dlcc.errors import ConfigError, InputError
 
 
+class LayerCache:
+    """One attention layer's slice of a `KVCache`: buffers k, v `[B, h, capacity, D/h]`,
+    `start`, the position of the first token of the current forward pass, and the layer's
+    query/key/value projections stacked into one `[3D, D]` matrix (and bias), so that a
+    decoding step, which is dominated by per-operation overhead, runs one product, not three.
+    The stacked copy is taken when the cache is made: make a new cache after changing weights."""
+
+    def __init__(self, attn: SelfAttention, k: torch.Tensor, v: torch.Tensor):
+        self.k, self.v, self.start = k, v, 0
+        self.weight = torch.cat([attn.query.weight, attn.key.weight, attn.value.weight]).detach()
+        biases = [attn.query.bias, attn.key.bias, attn.value.bias]
+        self.bias = None if biases[0] is None else torch.cat(biases).detach()
+
+    def store(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Write this pass's keys/values `[B, h, T, D/h]` at start..start+T-1; return all the
+        keys/values so far, `[B, h, start + T, D/h]` (views, no copy)."""
+        end = self.start + k.shape[2]
+        self.k[:, :, self.start:end] = k
+        self.v[:, :, self.start:end] = v
+        return self.k[:, :, :end], self.v[:, :, :end]
+
+
+class KVCache:
+    """The keys and values a GPT has computed for the tokens it has read: incremental decoding.
+
+    Without a cache, generating token t+1 re-reads all t tokens (O(t) work per layer for each
+    of them, O(t^2) per token); with it, only the new token is run through the network and
+    its query attends to the stored keys/values of the earlier ones. `GPT.forward(idx, cache)`
+    reads idx `[B, T]` as positions `length .. length+T-1`, stores their keys/values and
+    advances `length`; a prompt then one token at a time gives the same logits as one pass
+    over the whole sequence (up to float rounding).
+
+    Buffers are preallocated, one k and one v `[B, n_head, block_size, head_dim]` per layer
+    (2 x n_layer x B x block_size x n_embd floats: 1 MiB for char-gpt at block 256), and
+    written in place, so a cache is for inference (`torch.no_grad()`) only. It never holds
+    more than `block_size` tokens: the learned positions stop there, and a token's key depends
+    on its position and on everything before it, so a cache cannot slide; `clear()` and
+    re-read a shorter context instead (what `dlcc.text.sample` does when the window is full).
+    """
+
+    def __init__(self, model: GPT, batch_size: int = 1):
+        if not model.causal:
+            raise ConfigError(f"{type(model).__name__} attends in both directions: every token sees the ones after "
+                              "it, so there is nothing to cache while decoding", fix="use a KV cache with a GPT")
+        weight = model.tok_emb.weight
+        attn = model.blocks[0].attn
+        shape = (batch_size, attn.n_head, model.block_size, attn.query.out_features // attn.n_head)
+        self.layers = [LayerCache(block.attn, weight.new_zeros(shape), weight.new_zeros(shape))
+                       for block in model.blocks]
+        self.batch_size, self.capacity, self.length = batch_size, model.block_size, 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def clear(self) -> None:
+        """Forget every token (the buffers are reused)."""
+        self.length = 0
+
+    def advance(self, idx: torch.Tensor) -> int:
+        """Make room for the tokens of `idx` `[B, T]`; returns the position of its first one."""
+        B, T = idx.shape
+        if B != self.batch_size:
+            raise InputError(f"the KV cache was made for batch size {self.batch_size}; got {B} sequences",
+                             fix=f"make a KVCache(model, batch_size={B})")
+        if self.length + T > self.capacity:
+            raise InputError(f"the KV cache holds {self.length} tokens; {T} more exceed the model's block_size "
+                             f"{self.capacity}", fix="clear() the cache and read the last block_size tokens again")
+        start = self.length
+        for layer in self.layers:
+            layer.start = start
+        self.length += T
+        return start
+
+
 class SelfAttention(nn.Module):
     """Multi-head scaled dot-product self-attention with separate key/query/value projections.
 
     Shapes: x `[B, T, n_embd]` -> `[B, T, n_embd]`. With `causal`, position t attends only to
-    positions <= t. Uses `F.scaled_dot_product_attention`, which picks a fused kernel.
+    positions <= t. Uses `F.scaled_dot_product_attention`, which picks a fused kernel. With a
+    `LayerCache`, x holds the tokens after the cached ones, and their keys/values are stored.
     """
 
     def __init__(self, n_embd: int, n_head: int, dropout: float = 0.0, causal: bool = False,
@@ -44,15 +121,25 @@ class SelfAttention(nn.Module):
         self.proj = nn.Linear(n_embd, n_embd, bias=bias)
         self.resid_drop = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cache: LayerCache | None = None) -> torch.Tensor:
         B, T, D = x.shape
         h = self.n_head
 
         def heads(t: torch.Tensor) -> torch.Tensor:   # [B, T, D] -> [B, h, T, D/h]
             return t.view(B, T, h, D // h).transpose(1, 2)
 
-        q, k, v = heads(self.query(x)), heads(self.key(x)), heads(self.value(x))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal,
+        causal, mask = self.causal, None
+        if cache is None:
+            q, k, v = heads(self.query(x)), heads(self.key(x)), heads(self.value(x))
+        else:                                        # attend over the cached tokens and these
+            q, k, v = map(heads, F.linear(x, cache.weight, cache.bias).split(D, dim=-1))
+            start = cache.start
+            k, v = cache.store(k, v)
+            if start and causal:                     # query i sits at position start + i
+                causal = False                       # one query (T = 1) may see every stored key
+                if T > 1:
+                    mask = torch.ones(T, start + T, dtype=torch.bool, device=x.device).tril(start)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal,
                                            dropout_p=self.dropout if self.training else 0.0)
         y = y.transpose(1, 2).reshape(B, T, D)
         return self.resid_drop(self.proj(y))
@@ -82,8 +169,8 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(n_embd)
         self.mlp = MLP(n_embd, dropout, bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.ln1(x))
+    def forward(self, x: torch.Tensor, cache: LayerCache | None = None) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x), cache)
         return x + self.mlp(self.ln2(x))
 
 
@@ -125,6 +212,7 @@ class GPT(nn.Module):
     """
 
     recurrent = False
+    causal = True         # BERT below is the same network reading in both directions
 
     def __init__(self, vocab_size: int, block_size: int = 64, n_layer: int = 4, n_head: int = 4,
                  n_embd: int = 128, dropout: float = 0.0, bias: bool = True, checkpointing: bool = False):
@@ -133,24 +221,31 @@ class GPT(nn.Module):
         self.tok_emb = nn.Embedding(vocab_size, n_embd)
         self.pos_emb = nn.Embedding(block_size, n_embd)
         self.drop = nn.Dropout(dropout)
-        self.blocks = nn.ModuleList(Block(n_embd, n_head, dropout, causal=True, bias=bias)
+        self.blocks = nn.ModuleList(Block(n_embd, n_head, dropout, causal=self.causal, bias=bias)
                                     for _ in range(n_layer))
         self.ln_f = nn.LayerNorm(n_embd)
         self.lm_head = nn.Linear(n_embd, vocab_size, bias=False)
         self.lm_head.weight = self.tok_emb.weight      # weight tying
         self.apply(init_gpt_weights)
 
-    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+    def forward(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """Logits `[B, T, vocab]`; with a `KVCache`, idx holds only the tokens after the cached
+        ones (e.g. `[B, 1]`, the newest) and the logits are for those positions."""
         if idx.dim() != 2:
-            raise InputError(f"GPT expects token ids [B, T]; got shape {tuple(idx.shape)}")
+            raise InputError(f"{type(self).__name__} expects token ids [B, T]; got shape {tuple(idx.shape)}")
         T = idx.shape[1]
         if T > self.block_size:
             raise InputError(f"sequence length {T} exceeds the model's block_size {self.block_size}",
                              fix="crop the context to the last block_size tokens")
-        pos = torch.arange(T, device=idx.device)
+        start = 0 if cache is None else cache.advance(idx)
+        pos = torch.arange(start, start + T, device=idx.device)
         x = self.drop(self.tok_emb(idx) + self.pos_emb(pos))
-        for block in self.blocks:
-            x = run_block(block, x, self.checkpointing and self.training)
+        if cache is None:
+            for block in self.blocks:
+                x = run_block(block, x, self.checkpointing and self.training)
+        else:
+            for block, layer in zip(self.blocks, cache.layers):
+                x = block(x, layer)
         return self.lm_head(self.ln_f(x))
 
     def shard_units(self) -> list[nn.Module]:
@@ -161,6 +256,28 @@ class GPT(nn.Module):
     def num_params(self) -> int:
         """Parameter count; the tied matrix is counted once."""
         return sum(p.numel() for p in self.parameters())
+
+
+class BERT(GPT):
+    """A BERT-style masked-language-model encoder: the GPT above without the causal mask.
+
+    Every position attends to every other one (before and after it), so the network cannot
+    be asked for the next token; it is trained instead to restore the tokens hidden in its
+    input (`dlcc.text.masking`): BERT's masked-LM objective, at the character level. The
+    vocabulary's last id is the `[MASK]` token (`mask_id`), which the text never contains.
+    The weights, their initialisation and the tied output layer are the GPT's, so the two
+    models differ only in what attention may see and in what they are trained on.
+
+    Shapes: idx `[B, T]` int64 with T <= block_size -> logits `[B, T, vocab_size]`: for each
+    position, the scores of the token that belongs there.
+    """
+
+    causal = False
+
+    def __init__(self, vocab_size: int, block_size: int = 64, n_layer: int = 4, n_head: int = 4,
+                 n_embd: int = 128, dropout: float = 0.0, bias: bool = True, checkpointing: bool = False):
+        super().__init__(vocab_size, block_size, n_layer, n_head, n_embd, dropout, bias, checkpointing)
+        self.mask_id = vocab_size - 1
 
 
 class ECGDetector(nn.Module):

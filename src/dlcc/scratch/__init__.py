@@ -11,6 +11,8 @@ from dlcc.scratch.base import Module, check_array
 from dlcc.scratch.layers import (GELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout,
                                  Embedding, Flatten, LayerNorm, LeakyReLU, Linear, MaxPool2d, ReLU,
                                  Sequential, Sigmoid, Softmax, Tanh)
+from dlcc.scratch.layers import (LearnedPositionalEncoding, MultiheadAttention,
+                                 SinusoidalPositionalEncoding, TransformerBlock)
 from dlcc.scratch.losses import (BCEWithLogitsLoss, CrossEntropyLoss, MSELoss,
                                  binary_cross_entropy_with_logits, cross_entropy, mse_loss,
                                  softmax_cross_entropy)
@@ -20,5 +22,7 @@ __all__ = ["Module", "check_array",
            "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Embedding", "Flatten",
            "GELU", "LayerNorm", "LeakyReLU", "Linear", "MaxPool2d", "ReLU", "Sequential",
            "Sigmoid", "Softmax", "Tanh",
+           "LearnedPositionalEncoding", "MultiheadAttention", "SinusoidalPositionalEncoding",
+           "TransformerBlock",
            "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "binary_cross_entropy_with_logits",
            "cross_entropy", "mse_loss", "softmax_cross_entropy", "mlp"]
