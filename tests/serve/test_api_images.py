@@ -7,7 +7,7 @@ import csv
 
 import numpy as np
 import pytest
-from conftest import png_bytes
+from serve_helpers import png_bytes
 
 RNG = np.random.default_rng(0)
 IMAGE = RNG.integers(0, 256, (40, 50, 3), dtype=np.uint8)
@@ -115,9 +115,10 @@ def test_a_bug_is_a_500_without_internals(fast_run, monkeypatch):
 
 
 def test_text_models_are_not_served(tmp_path):
+    import tiny_runs
+
     from dlcc.errors import ConfigError
     from dlcc.serve import open_served_model
-    import tiny_runs
 
     run = tiny_runs.run(tmp_path / "lm", "char-gpt", "data.corpus=embedded", "train.steps=2", "train.eval_every=2",
                         "data.eval_batches=1", "train.warmup_steps=1", "train.batch_size=4", "data.seq_len=16",

@@ -8,7 +8,7 @@ import io
 
 import numpy as np
 import pytest
-from conftest import png_bytes
+from serve_helpers import png_bytes
 
 pytestmark = pytest.mark.data
 BEATS = set("NLRBAaJSVrFejnE/fQ?")     # MIT-BIH beat symbols
@@ -53,7 +53,6 @@ def test_npy_upload_needs_fs_and_matches_the_json_answer(ecg_client, mitbih):
 def test_wfdb_pair_upload(ecg_client, mitbih):
     import wfdb
 
-    signal, truth = _record(mitbih, 30)
     hea = (mitbih / "100.hea").read_bytes()
     dat = (mitbih / "100.dat").read_bytes()
     r = ecg_client.post("/predict", files=[("file", ("100.hea", hea)), ("file", ("100.dat", dat))],
@@ -93,10 +92,10 @@ def test_bad_ecg_requests(ecg_client, name, kwargs, words):
 
 @pytest.mark.slow
 def test_unet_mask_comes_back_as_png(tmp_path_factory, shared_data):
+    import tiny_runs
     from fastapi.testclient import TestClient
     from PIL import Image
 
-    import tiny_runs
     from dlcc.serve import create_app
 
     run = tiny_runs.isbi_run(tmp_path_factory.mktemp("serve-unet") / "unet")

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import png_bytes
+from serve_helpers import png_bytes
 
 from dlcc.cli import main
 

@@ -14,27 +14,19 @@ an uploaded name such as `../../x.png` cannot point outside it.
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from dlcc.errors import DataError, DlccError
+from dlcc.errors import DataError
+from dlcc.predict.uploads import as_uploaded, safe_name
 
 MAX_UPLOAD_MB = 50
 MAX_PIXELS = 16_000_000              # 4,000 x 4,000: an interactive CPU prediction stays in seconds
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 RECORDING_SUFFIXES = (".hea", ".dat", ".csv", ".npy", ".edf")
 VECTOR_SUFFIXES = (".npy", ".csv")
-
-
-def safe_name(name: str) -> str:
-    """The last path component of `name`, with anything but letters, digits, `.-_` replaced."""
-    base = re.split(r"[\\/]", str(name))[-1]
-    base = re.sub(r"[^A-Za-z0-9._-]", "_", base).lstrip(".")
-    return base or "upload"
 
 
 def check_upload(name: str, data: bytes, suffixes: Iterable[str], max_mb: float = MAX_UPLOAD_MB) -> str:
@@ -62,21 +54,6 @@ def save_uploads(files: Iterable[tuple[str, bytes]], folder: Path) -> list[Path]
     return paths
 
 
-def as_uploaded(exc: DlccError, folder: Path, options: dict[str, str] | None = None) -> DlccError:
-    """`exc` with the temporary folder's path left out of its text (the user knows the file by
-    its uploaded name) and command-line options (`{"--fs": "the sampling rate field"}`) named as
-    the page names them."""
-    def fix(text: str | None) -> str | None:
-        if text is None:
-            return None
-        text = text.replace(f"{folder}{os.sep}", "").replace(str(folder), "")
-        for option, field in (options or {}).items():
-            text = text.replace(option, field)
-        return text
-
-    return type(exc)(fix(exc.message), fix(exc.fix))
-
-
 def read_image_upload(name: str, data: bytes, folder: Path, max_pixels: int = MAX_PIXELS,
                       max_mb: float = MAX_UPLOAD_MB) -> np.ndarray:
     """An uploaded image -> `[H, W]` or `[H, W, 3]` pixels as decoded (uint8, uint16 or float).
@@ -101,15 +78,8 @@ def read_image_upload(name: str, data: bytes, folder: Path, max_pixels: int = MA
 def read_vectors_upload(name: str, data: bytes, folder: Path, length: int,
                         max_mb: float = MAX_UPLOAD_MB) -> np.ndarray:
     """An uploaded .npy / headerless .csv of rows -> `[N, length]` float32 (finite values)."""
-    suffix = check_upload(name, data, VECTOR_SUFFIXES, max_mb)
+    from dlcc.predict.classify import read_vectors
+
+    check_upload(name, data, VECTOR_SUFFIXES, max_mb)
     (path,) = save_uploads([(name, data)], folder)
-    try:
-        x = np.load(path, allow_pickle=False) if suffix == ".npy" else np.loadtxt(path, delimiter=",", ndmin=2)
-        x = np.atleast_2d(np.asarray(x, np.float32))
-    except (ValueError, OSError, EOFError, TypeError) as exc:
-        raise DataError(f"{name}: cannot read an array of numbers ({str(exc).splitlines()[0][:120]})",
-                        fix=f"save the inputs as an array [N, {length}] with numpy.save") from None
-    if x.ndim != 2 or x.shape[1] != length or not np.isfinite(x).all():
-        raise DataError(f"{name}: shape {list(x.shape)} (or non-finite values); this model takes rows of {length}",
-                        fix=f"an array [N, {length}] of finite numbers")
-    return x
+    return read_vectors(path, length, label=name)

@@ -137,6 +137,6 @@ def summarise_peaks(result: dict) -> dict:
     samples = np.minimum(result["n_in"] - 1, np.round(times * result["fs_in"]).astype(np.int64))
     rr = np.diff(times)
     return {"leads": list(result["leads"]), "fs_hz": float(result["fs_in"]),
-            "duration_s": round(stream.length / stream.fs, 3), "beats": int(len(found)),
+            "duration_s": round(stream.length / stream.fs, 3), "beats": len(found),
             "peaks_s": [round(float(t), 4) for t in times], "peaks_sample": [int(s) for s in samples],
             "mean_hr_bpm": round(float(60.0 / rr.mean()), 1) if len(rr) else 0.0}

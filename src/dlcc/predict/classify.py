@@ -133,16 +133,7 @@ def _predict_vectors(model, spec: InputSpec, inputs: list[Path], out: Path, clas
         if not path.is_file() or path.suffix.lower() not in (".npy", ".csv"):
             raise DataError(f"{path}: {model.name} classifies vectors of {n} numbers; give .npy or .csv files of rows",
                             fix=f"save the inputs as an array [N, {n}] with numpy.save")
-        try:
-            x = np.load(path, allow_pickle=False) if path.suffix.lower() == ".npy" else \
-                np.loadtxt(path, delimiter=",", ndmin=2)
-        except (ValueError, OSError) as exc:
-            raise DataError(f"{path}: cannot read the array ({str(exc).splitlines()[0][:120]})",
-                            fix=f"an array [N, {n}] of numbers") from None
-        x = np.atleast_2d(np.asarray(x, np.float32))
-        if x.ndim != 2 or x.shape[1] != n or not np.isfinite(x).all():
-            raise DataError(f"{path}: shape {list(x.shape)} (or non-finite values); {model.name} takes rows of {n}",
-                            fix=f"an array [N, {n}] of finite numbers")
+        x = read_vectors(path, n, model=model.name)
         for start in range(0, len(x), BATCH):
             for i, p in enumerate(softmax(model(x[start:start + BATCH]).astype(np.float64)), start):
                 k = int(p.argmax())
@@ -151,6 +142,24 @@ def _predict_vectors(model, spec: InputSpec, inputs: list[Path], out: Path, clas
     _write_csv(out / "predictions.csv", rows)
     log(f"{len(rows)} rows classified")
     return {"model": model.name, "inputs": len(rows)}
+
+
+def read_vectors(path: Path, n: int, label: str | None = None, model: str = "this model") -> np.ndarray:
+    """A .npy or headerless .csv file of rows -> `[N, n]` float32 of finite values; a `DataError`
+    naming the file (`label`, default its path) otherwise. Used by `dlcc predict`, the app's and
+    the API's uploads alike."""
+    label = str(path) if label is None else label
+    try:
+        x = np.load(path, allow_pickle=False) if path.suffix.lower() == ".npy" else \
+            np.loadtxt(path, delimiter=",", ndmin=2)
+        x = np.atleast_2d(np.asarray(x, np.float32))
+    except (ValueError, OSError, EOFError, TypeError) as exc:
+        raise DataError(f"{label}: cannot read the array ({str(exc).splitlines()[0][:120]})",
+                        fix=f"an array [N, {n}] of numbers") from None
+    if x.ndim != 2 or x.shape[1] != n or not np.isfinite(x).all():
+        raise DataError(f"{label}: shape {list(x.shape)} (or non-finite values); {model} takes rows of {n}",
+                        fix=f"an array [N, {n}] of finite numbers")
+    return x
 
 
 def _thumbnail(arr: np.ndarray, side: int = 96) -> np.ndarray:

@@ -16,7 +16,13 @@ import threading
 import numpy as np
 
 from dlcc.errors import DataError
-from dlcc.predict.arrays import check_signal, classify_pixels, detect_signal, segment_pixels, summarise_peaks
+from dlcc.predict.arrays import (
+    check_signal,
+    classify_pixels,
+    detect_signal,
+    segment_pixels,
+    summarise_peaks,
+)
 from dlcc.serve.uploads import Upload, read_image_upload, recording_paths, saved
 
 SERVED_TASKS = ("classification", "segmentation", "ecg-rpeak")
@@ -122,14 +128,10 @@ class ModelService:
             rec.close()
 
     def _vectors_file(self, path) -> dict:
-        n = int((self.model.artifacts.get("input") or {}).get("shape")[0])
-        try:
-            x = np.load(path, allow_pickle=False) if path.suffix.lower() == ".npy" else \
-                np.loadtxt(path, delimiter=",", ndmin=2)
-        except (ValueError, OSError, EOFError) as exc:
-            raise DataError(f"{path.name}: cannot read the array ({str(exc).splitlines()[0][:120]})",
-                            fix=f"send .npy or .csv rows of {n} numbers") from None
-        rows = np.atleast_2d(np.asarray(x, np.float32))
+        from dlcc.predict.classify import read_vectors
+
+        rows = read_vectors(path, int(self.model.artifacts["input"]["shape"][0]), label=path.name,
+                            model=self.model.name)
         with self.lock:
             return {"file": path.name, "rows": [classify_pixels(self.model, row) for row in rows]}
 
@@ -152,5 +154,5 @@ def _png_base64(mask: np.ndarray) -> str:
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray((mask.astype(np.uint8) * 255)).save(buf, format="PNG", optimize=True)
+    Image.fromarray(mask.astype(np.uint8) * 255).save(buf, format="PNG", optimize=True)
     return base64.b64encode(buf.getvalue()).decode("ascii")

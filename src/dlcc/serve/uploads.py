@@ -5,7 +5,6 @@ headers before pixels, truncated files, recordings of any supported format).
 
 from __future__ import annotations
 
-import re
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from dlcc.errors import DataError
+from dlcc.predict.uploads import as_uploaded, safe_name
 
 RECORDING_SUFFIXES = (".npy", ".csv", ".hea", ".dat", ".edf", ".bdf")
 MAX_FILES = 32
@@ -27,11 +27,10 @@ class Upload:
     data: bytes
 
 
-def safe_name(filename: str | None, index: int) -> str:
-    """A file name without folders or odd characters (the client's name is only a label)."""
-    base = Path(str(filename or "")).name
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip(".") or f"upload{index}"
-    return base[:120]
+def upload_name(filename: str | None, index: int) -> str:
+    """A file name without folders or odd characters, at most 120 characters (the client's
+    name is only a label)."""
+    return safe_name(filename, fallback=f"upload{index}")[:120]
 
 
 @contextmanager
@@ -45,8 +44,8 @@ def saved(uploads: list[Upload]):
         paths, used = [], set()
         for i, upload in enumerate(uploads):
             if not upload.data:
-                raise DataError(f"{safe_name(upload.filename, i)}: the file is empty", fix="send the file's contents")
-            name = safe_name(upload.filename, i)
+                raise DataError(f"{upload_name(upload.filename, i)}: the file is empty", fix="send the file's contents")
+            name = upload_name(upload.filename, i)
             while name in used:
                 name = f"_{name}"
             used.add(name)
@@ -56,8 +55,7 @@ def saved(uploads: list[Upload]):
         try:
             yield paths
         except DataError as exc:             # name the client's file, not the temporary folder
-            prefix = f"{folder}/"
-            raise type(exc)(exc.message.replace(prefix, ""), fix=exc.fix and exc.fix.replace(prefix, "")) from None
+            raise as_uploaded(exc, Path(folder)) from None
 
 
 def read_image_upload(path: Path, max_pixels: int) -> np.ndarray:
