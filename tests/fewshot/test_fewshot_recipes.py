@@ -54,6 +54,10 @@ def test_tiny_second_order_maml_run(mnist, tmp_path, capsys):
     ("mnist-maml", ["data.test_classes=[4,5,6,7,8]"], ["share [4]", "unseen"]),
     ("mnist-protonet", ["fewshot.shots=0"], ["fewshot.shots"]),
     ("mnist-protonet", ["data.train_classes=[0,1,12]"], ["train_classes"]),
+    ("mnist-protonet", ["fewshot.train_ways=30"], ["fewshot.train_ways=30", "there are 20", "data.rotations=4"]),
+    ("mnist-protonet", ["data.rotations=1"], ["fewshot.train_ways=20", "there are 5"]),
+    ("mnist-protonet", ["data.rotations=5"], ["data.rotations"]),
+    ("mnist-maml", ["fewshot.train_ways=20"], ["fewshot.train_ways=20", "MAML"]),
 ])
 def test_bad_settings_exit_2_before_any_data_is_read(recipe, sets, words, capsys):
     code, out, err = _run(capsys, recipe, *sets)
@@ -68,3 +72,21 @@ def test_more_shots_and_queries_than_a_class_holds_exits_2(mnist, capsys):
     assert code == 2 and "Traceback" not in out + err
     assert "fewshot.shots=5 + fewshot.queries=15 = 20 examples per class" in err and "has only 10" in err
     assert "at most 10" in err
+
+
+@pytest.mark.data
+def test_rotated_training_classes_are_turned_copies_with_their_own_labels(mnist):
+    import torch
+
+    from dlcc.recipes.fewshot import FewShotData, load_pools, rotated_classes
+
+    d = FewShotData(per_class=3, rotations=4)
+    assert rotated_classes(d) == [c + 10 * r for r in range(4) for c in range(5)]
+    pools = load_pools("mnist", d, seed=0)
+    x, y = pools["train"]
+    assert x.shape == (60, 1, 28, 28) and sorted(set(y.tolist())) == sorted(rotated_classes(d))
+    for r in range(1, 4):   # the r-th block is the unturned block turned r quarter turns
+        assert torch.equal(x[15 * r:15 * (r + 1)], torch.rot90(x[:15], r, (2, 3)))
+        assert torch.equal(y[15 * r:15 * (r + 1)], y[:15] + 10 * r)
+    assert set(pools["val"][1].tolist()) == set(range(5))   # validation and test images are never turned
+    assert set(pools["test"][1].tolist()) == set(range(5, 10))

@@ -23,9 +23,13 @@ def test_unknown_lecture_is_an_input_error_listing_the_ids(name):
     assert "L3" in err.value.fix and "prologue" in err.value.fix
 
 
-def test_lecture_12_is_listed_but_not_pretended():
-    (later,) = [lec for lec in LECTURES if lec.id == "L12"]
-    assert not later.available
+def test_every_lecture_now_has_a_companion():
+    assert all(lec.available for lec in LECTURES)
+
+
+def test_lecture_12_practises_a8_prototypical_networks():
+    lecture = find_lecture("L12")
+    assert lecture.companion == "l12_small_data" and lecture.assignment == "A8"
 
 
 def test_lectures_10_and_11_are_ready_and_practise_a5():

@@ -69,6 +69,18 @@ CHECKS = {
     and n["transfer_accuracy_eps_0.2"] < n["random_sign_accuracy_eps_0.2"] - 0.3
     and n["sanity_input_all_random"] > 0.999 and n["sanity_saliency_all_random"] < 0.5
     and n["sanity_gradcam_all_random"] < 0.5,
+    "L12": lambda n: n["source_accuracy"] > 0.9
+    and min(n["probe_most_labels"], n["finetune_most_labels"]) > n["scratch_most_labels"] + 0.08
+    and max(n["scratch_1_label"], n["probe_1_label"], n["finetune_1_label"]) < 0.4
+    and n["protonet_5shot"] > n["supervised_5shot"] > n["raw_5shot"] > n["random_5shot"]
+    and n["protonet_1shot"] > n["raw_1shot"] + 0.05
+    and n["maml_identity_error"] < 1e-12 and n["hvp_fd_rel_error"] < 1e-6
+    and n["first_order_cosine"] > 0.9 and 0.05 < n["hvp_share"] < 0.6
+    and n["maml_mse_after_1"] < n["random_mse_after_10"] and n["maml_mse_after_10"] < n["maml_mse_after_1"]
+    and abs(n["ntxent_collapsed"] - n["log_2b_minus_1"]) < 1e-4
+    and n["ntxent_spread_tau0.1"] < 0.5
+    and n["ntxent_collapsed"] - 0.5 < n["ntxent_crowded_tau0.1"] < n["ntxent_collapsed"] < n["ntxent_random_tau0.1"]
+    and n["positive_accuracy_spread"] == 1 and n["hardest_share_tau0.1"] > 3 * n["hardest_share_tau1"],
     "closing": lambda n: n["same_seed_identical"] == 1 and n["export_max_diff"] < 1e-5
     and n["accuracy_week19"] < n["accuracy_week0"] and n["alarm_week"] >= 6,
 }
@@ -87,11 +99,12 @@ def test_every_ready_lecture_has_a_check():
 
 def test_lectures_use_only_the_stable_lower_layers():
     """dlcc.lectures may use scratch, models, data, metrics, text, signals, utils, the GAN,
-    attack and attribution toolkits (generative, attacks, interpret) and train.lr_finder;
+    attack and attribution toolkits (generative, attacks, interpret), the small-data toolkits
+    (transfer, fewshot, contrastive) and train.lr_finder;
     never course, commands, recipes, or the training loop's internals."""
     root = Path(dlcc.lectures.__file__).parent
     allowed = {"errors", "utils", "data", "scratch", "models", "metrics", "losses", "text", "signals",
-               "lectures", "train", "generative", "attacks", "interpret"}
+               "lectures", "train", "generative", "attacks", "interpret", "transfer", "fewshot", "contrastive"}
     problems = []
     for path in root.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -112,7 +125,7 @@ MARKERS = re.compile(r"<!--\s*dlcc:(figure|number)\s*([\w.-]+)\s*-->")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lecture_id", ["L10", "L11"])
+@pytest.mark.parametrize("lecture_id", ["L10", "L11", "L12"])
 def test_page_markers_name_what_the_companion_makes(companion_run, lecture_id):
     """Every figure and number a page quotes is one its companion records (the site build
     fails otherwise; this finds it without building the site)."""

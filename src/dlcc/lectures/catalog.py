@@ -1,8 +1,8 @@
 """The lectures, in course order: id, title, page, companion module, quiz and assignment.
 
-Ids are what `dlcc lecture run ID` takes. Lecture 12 (small-data learning) is listed with
-`companion=None` until the toolkit it uses exists, so `dlcc lecture list` can say it is coming
-rather than pretend to run it.
+Ids are what `dlcc lecture run ID` takes. A lecture whose companion is not written yet is
+listed with `companion=None`, so `dlcc lecture list` can say it is coming rather than pretend
+to run it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class Lecture:
         title: the page title.
         page: the site page, relative to docs/ (e.g. "lectures/l03-backprop.md").
         companion: module name under `dlcc.lectures.companions`, or None if not written yet.
-        assignment: the assignment that practises it ("A1".."A5"), or None.
+        assignment: the assignment that practises it ("A1".."A8"), or None.
         aliases: other spellings `find_lecture` accepts.
     """
 
@@ -66,7 +66,7 @@ LECTURES: tuple[Lecture, ...] = (
     Lecture("L11", "Lecture 11: adversarial examples and visualisation",
             "lectures/l11-adversarial-saliency.md", "l11_adversarial_saliency", "A5"),
     Lecture("L12", "Lecture 12: learning from small data",
-            "lectures/l12-small-data.md", None, "A5"),
+            "lectures/l12-small-data.md", "l12_small_data", "A8"),
     Lecture("closing", "Closing: MLOps and machine-learning system design",
             "lectures/closing.md", "closing", None, ("c", "close")),
 )

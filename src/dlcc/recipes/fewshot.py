@@ -44,6 +44,9 @@ class FewShotData:
     per_class: int | None = setting(None, "meta-train on only this many images per class (null: all)", ge=1)
     augment: bool = setting(False, "random crops (pad 4) and horizontal flips of training episodes (for CIFAR-10; "
                                             "flips do not suit digits)")
+    rotations: int = setting(1, "meta-train on each training class turned by 0, 90, 180, 270 degrees (the first "
+                                "this many), each turn a class of its own: more classes to learn general features "
+                                "from (1: off; the Omniglot practice of Vinyals et al. and Snell et al.)", ge=1, le=4)
 
     def check(self, where: str) -> None:
         shared = sorted(set(self.train_classes) & set(self.test_classes))
@@ -55,6 +58,8 @@ class FewShotData:
 @dataclass
 class FewShotSettings:
     ways: int = setting(5, "N: classes per episode (training and test)", ge=2)
+    train_ways: int | None = setting(None, "classes per meta-training episode (null: ways); ProtoNet only. Snell et "
+                                           "al. train with more ways than they test", ge=2)
     shots: int = setting(5, "K: labelled support examples per class", ge=1)
     queries: int = setting(15, "query examples per class, scored in each episode", ge=1)
     tasks_per_step: int = setting(1, "episodes per optimizer step (the meta-batch)", ge=1)
@@ -83,6 +88,18 @@ def _check_ways(cfg) -> None:
             raise ConfigError(f"fewshot.ways={f.ways} asks for {f.ways} classes per episode, but data.{name} has "
                               f"{len(set(classes))} ({sorted(set(classes))})",
                               fix=f"--set fewshot.ways={len(set(classes))} (or fewer), or list more classes in data.{name}")
+    if f.train_ways is None:
+        return
+    if isinstance(cfg, MAMLConfig) and f.train_ways != f.ways:
+        raise ConfigError(f"fewshot.train_ways={f.train_ways} differs from fewshot.ways={f.ways}, but MAML's head has "
+                          "one output per way, the same in meta-training and at test time",
+                          fix=f"--set fewshot.train_ways=null (or {f.ways})")
+    have = len(set(d.train_classes)) * d.rotations
+    if f.train_ways > have:
+        raise ConfigError(f"fewshot.train_ways={f.train_ways} asks for {f.train_ways} classes per meta-training "
+                          f"episode, but there are {have} ({len(set(d.train_classes))} data.train_classes x "
+                          f"data.rotations={d.rotations})",
+                          fix=f"--set fewshot.train_ways={have} (or fewer), or raise data.rotations")
 
 
 PROTO_TRAIN = dict(epochs=None, steps=2000, eval_every=500, optimizer="adam", lr=1e-3, schedule="cosine",
@@ -93,10 +110,13 @@ PROTO_TRAIN = dict(epochs=None, steps=2000, eval_every=500, optimizer="adam", lr
 class ProtoConfig:
     DATASET: ClassVar[str] = "mnist"
     seed: int = setting(0, "seed for weights, episodes and augmentation", ge=0)
-    data: FewShotData = section(FewShotData)
-    fewshot: FewShotSettings = section(FewShotSettings)
+    # five digits are few classes to learn general stroke features from: each turned digit is a
+    # class of its own (20 in all), and meta-training episodes are 20-way (chosen before any
+    # run on the test digits, after Snell et al.; docs/fewshot.md has the measured effect)
+    data: FewShotData = section(FewShotData, rotations=4)
+    fewshot: FewShotSettings = section(FewShotSettings, train_ways=20)
     model: Conv4Settings = section(Conv4Settings)
-    train: TrainConfig = section(TrainConfig, **PROTO_TRAIN)
+    train: TrainConfig = section(TrainConfig, **dict(PROTO_TRAIN, steps=1000, eval_every=250))
 
     def check(self, where: str) -> None:
         _check_ways(self)
@@ -106,6 +126,7 @@ class ProtoConfig:
 class CifarProtoConfig(ProtoConfig):
     DATASET: ClassVar[str] = "cifar10"
     data: FewShotData = section(FewShotData, augment=True)
+    fewshot: FewShotSettings = section(FewShotSettings)
     train: TrainConfig = section(TrainConfig, **dict(PROTO_TRAIN, steps=3000))
 
 
@@ -133,8 +154,17 @@ def build_model(cfg, artifacts: dict | None = None) -> torch.nn.Module:
     return Conv4(channels, cfg.model.width)
 
 
+def rotated_classes(d: FewShotData) -> list[int]:
+    """The meta-training labels: class c turned by r quarter turns is c + 10 r (both data sets have
+    10 classes, so the labels never collide); just `d.train_classes` when `d.rotations` is 1."""
+    return [c + 10 * r for r in range(d.rotations) for c in d.train_classes]
+
+
 def load_pools(name: str, d: FewShotData, seed: int) -> dict[str, tuple[Tensor, Tensor]]:
-    """{"train", "val", "test"}: (uint8 images [M, C, H, W], labels [M]) restricted to their classes."""
+    """{"train", "val", "test"}: (uint8 images [M, C, H, W], labels [M]) restricted to their classes.
+
+    With `d.rotations` > 1 the training pool also holds every image turned by 90, 180, ...
+    degrees, labelled as in `rotated_classes` (the memory grows by that factor)."""
     import dlcc.data
 
     raw = dlcc.data.load_cifar10() if name == "cifar10" else dlcc.data.load_mnist()
@@ -152,8 +182,10 @@ def load_pools(name: str, d: FewShotData, seed: int) -> dict[str, tuple[Tensor, 
             keep &= rank < per_class
         return x[keep], y[keep]
 
-    return {"train": pick("train", d.train_classes, d.per_class), "val": pick("test", d.train_classes),
-            "test": pick("test", d.test_classes)}
+    x, y = pick("train", d.train_classes, d.per_class)
+    x = torch.cat([torch.rot90(x, r, (2, 3)) for r in range(d.rotations)])
+    y = torch.cat([y + 10 * r for r in range(d.rotations)])
+    return {"train": (x, y), "val": pick("test", d.train_classes), "test": pick("test", d.test_classes)}
 
 
 def pixel_transform(name: str, augment: bool):
@@ -186,13 +218,13 @@ def run(cfg, ctx: RunContext) -> dict:
     f = cfg.fewshot
     plain = pixel_transform(name, False)
 
-    def sampler(split: str, seed: int, classes: list[int], transform=plain) -> EpisodeSampler:
-        return EpisodeSampler(*pools[split], classes, f.ways, f.shots, f.queries, seed=seed, transform=transform,
-                              where="fewshot.")
+    def sampler(split: str, seed: int, classes: list[int], transform=plain, ways: int | None = None) -> EpisodeSampler:
+        return EpisodeSampler(*pools[split], classes, ways or f.ways, f.shots, f.queries, seed=seed,
+                              transform=transform, where="fewshot.")
 
     # built once here so that a request the data cannot fill fails before training starts
-    train = TaskBatches(sampler("train", cfg.seed, cfg.data.train_classes, pixel_transform(name, cfg.data.augment)),
-                        f.tasks_per_step)
+    train = TaskBatches(sampler("train", cfg.seed, rotated_classes(cfg.data), pixel_transform(name, cfg.data.augment),
+                                f.train_ways), f.tasks_per_step)
     sampler("val", 0, cfg.data.train_classes)
     sampler("test", 0, cfg.data.test_classes)
     model = build_model(cfg)
@@ -214,9 +246,11 @@ def run(cfg, ctx: RunContext) -> dict:
     task = Task(model, train, None, None, step=step, callbacks=[monitor], title=title,
                 artifacts={"dataset": name, "ways": f.ways, "shots": f.shots, "train_classes": cfg.data.train_classes,
                            "test_classes": cfg.data.test_classes, "normalise": STATS[name]})
+    turns = f" x {cfg.data.rotations} rotations" if cfg.data.rotations > 1 else ""
     ctx.log(f"{title}: {method}; {f.ways}-way {f.shots}-shot, {f.queries} queries per class, "
-            f"{f.tasks_per_step} episode(s) per step; meta-train classes {cfg.data.train_classes} "
-            f"({len(pools['train'][1]):,} images), test classes {cfg.data.test_classes}")
+            f"{f.tasks_per_step} episode(s) per step{f', {f.train_ways}-way in meta-training' if f.train_ways else ''}; "
+            f"meta-train classes {cfg.data.train_classes}{turns} ({len(pools['train'][1]):,} images), "
+            f"test classes {cfg.data.test_classes}")
 
     def test(model, info):
         out = evaluate_episodes(model, predict, sampler("test", 2, cfg.data.test_classes), f.test_episodes, device())
