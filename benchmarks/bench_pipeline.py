@@ -44,11 +44,13 @@ def env() -> dict:
             "GIT_COMMITTER_EMAIL": "bench@dlcc.invalid", "MPLBACKEND": "Agg"}
 
 
-def timed(commands: list[list[str]], cwd: Path) -> dict:
-    """Run the commands one after the other; wall and children-CPU seconds, stages run."""
+def timed(commands: list, cwd: Path) -> dict:
+    """Run the commands one after the other (each an argv, or (argv, folder) to run it elsewhere
+    than `cwd`); wall and children-CPU seconds, stages run."""
     before, start, out = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter(), ""
-    for argv in commands:
-        done = subprocess.run(argv, cwd=cwd, env=env(), capture_output=True, text=True)
+    for command in commands:
+        argv, folder = command if isinstance(command, tuple) else (command, cwd)
+        done = subprocess.run(argv, cwd=folder, env=env(), capture_output=True, text=True)
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(argv)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
         out += done.stdout + done.stderr
@@ -69,8 +71,9 @@ def main(argv=None) -> int:
     project, clone = root / "p", root / "clone"
     sets = [a for s in args.set for a in ("--set", s)]
     steps = {}
+    # init stages its files in the project's own repository; the commit is the user's step
     steps["init"] = timed([[sys.executable, "-m", "dlcc", "pipeline", "init", args.recipe, str(project), *sets,
-                            "--remote", str(root / "remote")], ["git", "commit", "-qm", "pipeline"]], root)
+                            "--remote", str(root / "remote")], (["git", "commit", "-qm", "pipeline"], project)], root)
     steps["first repro"] = timed([["dvc", "repro"]], project)
     steps["no-op repro"] = timed([["dvc", "repro"]], project)
     params = yaml.safe_load((project / "params.yaml").read_text())
@@ -78,7 +81,7 @@ def main(argv=None) -> int:
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     steps["one-param repro (train.lr)"] = timed([["dvc", "repro"]], project)
     steps["push"] = timed([["git", "add", "-A"], ["git", "commit", "-qm", "lr/2"], ["dvc", "push"]], project)
-    steps["clone + pull"] = timed([["git", "clone", "-q", str(project), str(clone)], ["dvc", "pull"]], root)
+    steps["clone + pull"] = timed([["git", "clone", "-q", str(project), str(clone)], (["dvc", "pull"], clone)], root)
     pulled_equal = (clone / "model" / "model.pt").read_bytes() == (project / "model" / "model.pt").read_bytes()
     steps["fresh repro (--force)"] = timed([["dvc", "repro", "--force"]], clone)
 
