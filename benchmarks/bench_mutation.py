@@ -17,7 +17,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from machine import LOAD_NOTE, loadavg, machine_markdown  # noqa: E402
+from machine import LOAD_NOTE, loadavg, machine_busy_s, machine_markdown  # noqa: E402
 
 from dlcc.course.authoring.discovery import get_assignment  # noqa: E402
 from dlcc.course.authoring.mutate import mutate  # noqa: E402
@@ -36,13 +36,19 @@ def main() -> None:
     args = ap.parse_args()
     for aid in args.ids:
         a = get_assignment(aid, HERE.parent / "assignments")
-        cpu0, t0, load0 = _cpu_s(), time.monotonic(), loadavg()
+        cpu0, busy0, t0, load0 = _cpu_s(), machine_busy_s(), time.monotonic(), loadavg()
         report = mutate(a, n=args.n, jobs=args.jobs, progress=lambda m: print(m, flush=True))
         cpu, wall = _cpu_s() - cpu0, time.monotonic() - t0
+        busy = None if busy0 is None else machine_busy_s() - busy0
+        busy_line = ([] if busy is None else
+                     [f"- the whole machine was busy {busy / 60:.1f} CPU-min = {busy / wall:.2f} cores on average, "
+                      f"{busy / max(1, len(report.outcomes)):.1f} s per mutant (/proc/stat; this counts the "
+                      "sandboxed test processes, which the line above misses when the sandbox's init reaps them)"])
         text = "\n".join([report.markdown(), "", "## Machine", "", machine_markdown(),
                           f"- wall {wall / 60:.1f} min; CPU (user+system, this process and every "
                           f"grading process it waited for) {cpu / 60:.1f} min = {cpu / wall:.2f} cores busy "
                           f"on average, {cpu / max(1, len(report.outcomes)):.1f} s per mutant",
+                          *busy_line,
                           f"- load average before: {load0}, after: {loadavg()}. {LOAD_NOTE}", ""])
         (HERE / "results" / f"mutation_{aid}.md").write_text(text)
         print(text)

@@ -26,6 +26,20 @@ def loadavg() -> list[float]:
         return []
 
 
+def machine_busy_s() -> float | None:
+    """CPU seconds every core of the machine has spent busy since boot (user, nice, system, irq,
+    softirq, steal from /proc/stat), or None off Linux. The difference over a run counts work that
+    getrusage cannot see, e.g. processes inside a bubblewrap sandbox that are reaped by the
+    sandbox's own init rather than by the benchmark; it includes anything else running."""
+    try:
+        with open("/proc/stat", encoding="utf-8") as fh:
+            fields = [int(v) for v in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def machine_info() -> dict:
     import numpy
     import torch

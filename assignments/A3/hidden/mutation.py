@@ -23,4 +23,15 @@ def make_training(m, rng):
             type(scheduler).__name__, scheduler.step_size, scheduler.gamma)
 
 
-PROBES = {"a3_cnn.make_training": make_training}
+def patches_getitem(m, rng):
+    n, h, w = int(rng.integers(1, 4)), int(rng.integers(6, 12)), int(rng.integers(6, 12))
+    images = rng.normal(size=(n, h, w))
+    masks = (rng.random((n, h, w)) < 0.5).astype(np.float64)
+    ds = m.SegmentationPatches(images, masks, patch=int(rng.integers(2, min(h, w) + 1)), length=8,
+                               flips=bool(rng.integers(0, 2)))
+    items = [ds[int(i)] for i in rng.integers(0, 8, size=4)]
+    return [[image.numpy().astype(np.float64), mask.numpy().astype(np.float64)] for image, mask in items]
+
+
+PROBES = {"a3_cnn.make_training": make_training,
+          "segdataset.SegmentationPatches.__getitem__": patches_getitem}

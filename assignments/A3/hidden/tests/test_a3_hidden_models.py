@@ -61,6 +61,8 @@ def test_resblocks_match_solution(student, solution):
     compare(student, solution, "resnet_model", "ResBlock", (5, 5, 3), [(2, 3, 8, 8)], seed=18)
     compare(student, solution, "resnet_model", "ResBlockDownSample", (3, 3, 4, 6), [(2, 4, 8, 10)], seed=19)
     compare(student, solution, "resnet_model", "ResBlockDownSample", (5, 3, 4, 6), [(2, 4, 8, 10)], seed=21)
+    # ky=5 as well: with 3×3 kernels ky // 2 and ky // 3 are both 1, so a wrong padding would pass.
+    compare(student, solution, "resnet_model", "ResBlockDownSample", (3, 5, 4, 6), [(2, 4, 8, 10)], seed=22)
 
 
 @pytest.mark.task("A3.5")

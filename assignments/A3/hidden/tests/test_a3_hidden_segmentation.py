@@ -23,7 +23,9 @@ def test_unet_pieces_match_solution(student, solution):
     for cls, args, shapes in (("DownSample", (3, 3, 5, 7), [(2, 5, 10, 6)]),
                               ("DownSample", (5, 5, 3, 4), [(2, 3, 9, 9)]),
                               ("Concatenate", (3, 3, 4, 2, 5), [(2, 4, 6, 8), (2, 2, 6, 8)]),
-                              ("Concatenate", (1, 1, 3, 3, 2), [(2, 3, 5, 5), (2, 3, 5, 5)])):
+                              ("Concatenate", (1, 1, 3, 3, 2), [(2, 3, 5, 5), (2, 3, 5, 5)]),
+                              # 5×5: kx // 2 and kx // 3 differ only for kernels of 5 and more
+                              ("Concatenate", (5, 5, 3, 2, 4), [(2, 3, 7, 9), (2, 2, 7, 9)])):
         check, ref, mine, theirs = pair(student, solution, "unet_model", cls, *args, seed=int(rng.integers(1000)))
         xs = [rng.normal(size=s).astype(np.float32) for s in shapes]
         for train in (False, True):

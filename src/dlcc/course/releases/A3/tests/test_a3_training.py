@@ -15,7 +15,9 @@ def test_adam_and_step_schedule(student, name, count):
     opt = info["optimizer"]
     assert opt["type"] == "Adam", f"optimizer: {opt['type']}"
     assert opt["n_params"] == count, "the optimizer should update every parameter of the model"
-    assert_close([opt["lr"], opt["weight_decay"], opt["eps"]], [0.002, 0.0025, 1e-8], rtol=1e-6,
+    # atol=0: the default atol (1e-8) would accept eps=0, and Adam without eps divides 0 by 0
+    # for any weight whose gradient is still zero.
+    assert_close([opt["lr"], opt["weight_decay"], opt["eps"]], [0.002, 0.0025, 1e-8], rtol=1e-6, atol=0,
                  name="Adam lr, weight_decay, eps")
     assert_close(opt["betas"], [0.9, 0.999], name="Adam betas")
     assert info["scheduler"] == {"type": "StepLR", "step_size": 5.0, "gamma": 0.5}
