@@ -58,6 +58,8 @@ def test_tiny_second_order_maml_run(mnist, tmp_path, capsys):
     ("mnist-protonet", ["data.rotations=1"], ["fewshot.train_ways=20", "there are 5"]),
     ("mnist-protonet", ["data.rotations=5"], ["data.rotations"]),
     ("mnist-maml", ["fewshot.train_ways=20"], ["fewshot.train_ways=20", "MAML"]),
+    ("mnist-protonet", ["model.depth=5"], ["model.depth=5", "28x28", "model.depth=4"]),
+    ("mnist-protonet", ["model.depth=0"], ["model.depth"]),
 ])
 def test_bad_settings_exit_2_before_any_data_is_read(recipe, sets, words, capsys):
     code, out, err = _run(capsys, recipe, *sets)
@@ -90,3 +92,17 @@ def test_rotated_training_classes_are_turned_copies_with_their_own_labels(mnist)
         assert torch.equal(y[15 * r:15 * (r + 1)], y[:15] + 10 * r)
     assert set(pools["val"][1].tolist()) == set(range(5))   # validation and test images are never turned
     assert set(pools["test"][1].tolist()) == set(range(5, 10))
+
+
+def test_model_depth_sets_the_embedding_size():
+    import torch
+
+    from dlcc.recipes.fewshot import MAMLConfig, ProtoConfig, build_model
+
+    cfg = ProtoConfig()
+    cfg.model.width, cfg.model.depth = 8, 3
+    assert build_model(cfg)(torch.zeros(2, 1, 28, 28)).shape == (2, 8 * 3 * 3)   # 28 -> 14 -> 7 -> 3
+    maml = MAMLConfig()
+    maml.model.width, maml.model.depth = 8, 2
+    assert build_model(maml)(torch.zeros(2, 1, 28, 28)).shape == (2, 5)
+    assert maml.model.depth == 2 and build_model(maml).head.in_features == 8 * 7 * 7

@@ -46,11 +46,16 @@ def test_isbi_dncnn_tiny_run_scores_the_model_and_the_baselines(tmp_path, capsys
 @pytest.mark.parametrize("model", ["espcn", "srcnn"])
 def test_isbi_espcn_tiny_run_compares_with_bicubic(tmp_path, capsys, model, isbi):
     out = tmp_path / "run"
-    code, _, err = _run(capsys, "isbi-espcn", out, *TINY, "restore.scale=4", f"restore.model={model}")
+    ensemble = model == "espcn"   # one of the two also scores the x8 self-ensemble
+    code, _, err = _run(capsys, "isbi-espcn", out, *TINY, "restore.scale=4", f"restore.model={model}",
+                        f"eval.self_ensemble={str(ensemble).lower()}")
     assert code == 0, err
     m = json.loads((out / "metrics.json").read_text())
     assert m["scale"] == 4 and m["model"] == model and m["test_psnr_bicubic"] > 15
     assert m["test_psnr_gain"] == pytest.approx(m["test_psnr"] - m["test_psnr_bicubic"], abs=1e-3)
+    assert ("test_psnr_gain_x8" in m) == ensemble
+    if ensemble:
+        assert m["test_psnr_gain_x8"] == pytest.approx(m["test_psnr_model_x8"] - m["test_psnr_bicubic"], abs=1e-3)
     assert (out / "restorations.png").exists()
 
 

@@ -47,6 +47,15 @@ def test_espcn_uses_pixel_shuffle_and_its_skip_is_bicubic():
     assert torch.allclose(net(x), bicubic_up(x, 2))
 
 
+@pytest.mark.parametrize("mid_layers, convs", [(0, 2), (1, 3), (3, 5)])
+def test_espcn_mid_layers_add_half_width_convolutions(mid_layers, convs):
+    net = ESPCN(2, width=8, mid_layers=mid_layers)
+    layers = [m for m in net.features if isinstance(m, torch.nn.Conv2d)]
+    assert len(layers) == convs and layers[-1].out_channels == 4
+    assert all(m.out_channels == 4 for m in layers[1:-1]) and layers[0].out_channels == 8
+    assert net(torch.rand(1, 1, 6, 10)).shape == (1, 1, 12, 20)
+
+
 @pytest.mark.parametrize("bad", [0, 3, 8, -2, True, 2.5])
 def test_bad_scales_are_refused(bad):
     with pytest.raises(ConfigError, match="scale"):
@@ -113,3 +122,19 @@ def test_filters_denoise_and_their_parameter_is_chosen_by_psnr():
         assert row["parameter"] in DENOISERS[name].grid
         assert max(row["psnr"].values()) == row["psnr"][str(row["parameter"])]
         assert psnr(clean, denoise(name, noisy, row["parameter"], 25)) > psnr(clean, np.clip(noisy, 0, 1)) + 2
+
+
+def test_self_ensemble_of_a_convolution_is_the_convolution_with_its_symmetrised_kernel():
+    import torch.nn.functional as F
+
+    from dlcc.restore.evaluate import restore_image
+
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(1, 1, 3, padding=1, bias=False).eval()
+    x = torch.rand(1, 9, 11)
+    k = conv.weight.detach()
+    views = [torch.rot90(k.flip(-1) if f else k, t, dims=(-2, -1)) for f in (False, True) for t in range(4)]
+    symmetric = torch.stack(views).mean(0)
+    expected = np.clip(F.conv2d(x[None], symmetric, padding=1)[0, 0].numpy(), 0, 1)
+    np.testing.assert_allclose(restore_image(conv, x, self_ensemble=True), expected, atol=1e-6)
+    np.testing.assert_allclose(restore_image(conv, x), np.clip(conv(x[None])[0, 0].detach().numpy(), 0, 1), atol=1e-6)

@@ -69,7 +69,9 @@ class FewShotSettings:
 
 @dataclass
 class Conv4Settings:
-    width: int = setting(64, "channels of each of the four conv blocks", ge=1)
+    width: int = setting(64, "channels of each conv block", ge=1)
+    depth: int = setting(4, "conv blocks, each halving the image: 4 pools 28x28 MNIST to 1x1 (a `width`-long "
+                            "embedding), 3 keep a 3x3 map (9 x `width`)", ge=1, le=5)
 
 
 @dataclass
@@ -83,6 +85,10 @@ class MAMLSettings:
 
 def _check_ways(cfg) -> None:
     d, f = cfg.data, cfg.fewshot
+    side = 32 if cfg.DATASET == "cifar10" else 28
+    if side >> cfg.model.depth == 0:
+        raise ConfigError(f"model.depth={cfg.model.depth} halves the {side}x{side} images to nothing",
+                          fix=f"--set model.depth={side.bit_length() - 1} (or fewer)")
     for name, classes in (("train_classes", d.train_classes), ("test_classes", d.test_classes)):
         if f.ways > len(set(classes)):
             raise ConfigError(f"fewshot.ways={f.ways} asks for {f.ways} classes per episode, but data.{name} has "
@@ -150,8 +156,8 @@ def build_model(cfg, artifacts: dict | None = None) -> torch.nn.Module:
 
     channels, size = (3, (32, 32)) if cfg.DATASET == "cifar10" else (1, (28, 28))
     if isinstance(cfg, MAMLConfig):
-        return Conv4Classifier(channels, size, cfg.fewshot.ways, cfg.model.width)
-    return Conv4(channels, cfg.model.width)
+        return Conv4Classifier(channels, size, cfg.fewshot.ways, cfg.model.width, cfg.model.depth)
+    return Conv4(channels, cfg.model.width, cfg.model.depth)
 
 
 def rotated_classes(d: FewShotData) -> list[int]:

@@ -21,11 +21,24 @@ from dlcc.restore.quality import psnr, ssim
 
 
 @torch.no_grad()
-def restore_image(model: nn.Module, degraded: Tensor) -> np.ndarray:
-    """`model` (in eval mode) on one image `[1, H, W]` -> clipped numpy `[H', W']`."""
+def restore_image(model: nn.Module, degraded: Tensor, self_ensemble: bool = False) -> np.ndarray:
+    """`model` (in eval mode) on one image `[1, H, W]` -> clipped numpy `[H', W']`.
+
+    `self_ensemble`: run the model on the 8 rotations and mirror images of the input, turn each
+    output back and average them (the "+" models of Lim et al. 2017, EDSR). It costs 8 passes and
+    suits images with no preferred orientation, such as EM sections."""
     device = next(model.parameters()).device
-    out = model(degraded[None].to(device))[0, 0].float().cpu().numpy()
-    return np.clip(out, 0, 1)
+    x = degraded[None].to(device)
+    if not self_ensemble:
+        return np.clip(model(x)[0, 0].float().cpu().numpy(), 0, 1)
+    total = None
+    for flip in (False, True):
+        for turns in range(4):
+            view = torch.rot90(x.flip(-1) if flip else x, turns, dims=(-2, -1))
+            out = torch.rot90(model(view), -turns, dims=(-2, -1))
+            out = out.flip(-1) if flip else out
+            total = out if total is None else total + out
+    return np.clip((total / 8)[0, 0].float().cpu().numpy(), 0, 1)
 
 
 def _score(table: dict, name: str, clean: np.ndarray, estimate: np.ndarray) -> None:
@@ -42,11 +55,12 @@ def _summary(table: dict, examples: list) -> dict:
 
 
 def evaluate_denoising(model: nn.Module, clean: Tensor, sigma: float, parameters: dict[str, float],
-                       seed: int = 0, keep: int = 2) -> dict:
+                       seed: int = 0, keep: int = 2, self_ensemble: bool = False) -> dict:
     """Network vs `parameters` ({denoiser: chosen parameter}) on `clean` `[N, 1, H, W]`.
 
-    Methods: "noisy" (the input itself), each denoiser, "model". `keep` examples
-    ({method: image}, plus "clean") are returned for the figure."""
+    Methods: "noisy" (the input itself), each denoiser, "model", and with `self_ensemble` also
+    "model_x8" (see `restore_image`; not in the examples). `keep` examples ({method: image},
+    plus "clean") are returned for the figure."""
     generator = torch.Generator().manual_seed(10_000 + seed)   # the same noise for every method
     table: dict = {}
     examples = []
@@ -58,15 +72,19 @@ def evaluate_denoising(model: nn.Module, clean: Tensor, sigma: float, parameters
         outputs["model"] = restore_image(model, noisy)
         for name, estimate in outputs.items():
             _score(table, name, target, estimate)
+        if self_ensemble:
+            _score(table, "model_x8", target, restore_image(model, noisy, self_ensemble=True))
         if i < keep:
             examples.append({**outputs, "clean": target})
     return _summary(table, examples)
 
 
-def evaluate_superres(model: nn.Module, clean: Tensor, scale: int, keep: int = 2) -> dict:
+def evaluate_superres(model: nn.Module, clean: Tensor, scale: int, keep: int = 2,
+                      self_ensemble: bool = False) -> dict:
     """Network vs bicubic upsampling on `clean` `[N, 1, H, W]` downscaled ×`scale`.
 
-    Methods: "bicubic", "model"; examples also hold "lowres" (shown pixel-replicated)."""
+    Methods: "bicubic", "model" (and "model_x8" with `self_ensemble`, as in
+    `evaluate_denoising`); examples also hold "lowres" (shown pixel-replicated)."""
     table: dict = {}
     examples = []
     for i, image in enumerate(clean):
@@ -76,6 +94,8 @@ def evaluate_superres(model: nn.Module, clean: Tensor, scale: int, keep: int = 2
                    "model": restore_image(model, lowres)}
         for name, estimate in outputs.items():
             _score(table, name, target, estimate)
+        if self_ensemble:
+            _score(table, "model_x8", target, restore_image(model, lowres, self_ensemble=True))
         if i < keep:
             nearest = np.kron(lowres[0].numpy(), np.ones((scale, scale)))
             examples.append({"lowres": nearest, **outputs, "clean": target})
@@ -84,7 +104,8 @@ def evaluate_superres(model: nn.Module, clean: Tensor, scale: int, keep: int = 2
 
 def flat_metrics(result: dict, baselines: Sequence[str], prefix: str = "test") -> dict:
     """metrics.json keys: `{prefix}_psnr` / `_ssim` (the model), `{prefix}_psnr_<method>` for every
-    other method, `{prefix}_psnr_best_baseline` and `{prefix}_psnr_gain` (model minus it, dB)."""
+    other method, `{prefix}_psnr_best_baseline` and `{prefix}_psnr_gain` (model minus it, dB);
+    with a "model_x8" row also `{prefix}_psnr_gain_x8` (the self-ensemble minus the same baseline)."""
     methods = result["methods"]
     out = {f"{prefix}_psnr": round(methods["model"]["psnr"], 4), f"{prefix}_ssim": round(methods["model"]["ssim"], 5)}
     for name, row in methods.items():
@@ -96,5 +117,7 @@ def flat_metrics(result: dict, baselines: Sequence[str], prefix: str = "test") -
         out[f"{prefix}_best_baseline"] = best
         out[f"{prefix}_psnr_best_baseline"] = round(methods[best]["psnr"], 4)
         out[f"{prefix}_psnr_gain"] = round(methods["model"]["psnr"] - methods[best]["psnr"], 4)
+        if "model_x8" in methods:
+            out[f"{prefix}_psnr_gain_x8"] = round(methods["model_x8"]["psnr"] - methods[best]["psnr"], 4)
     out[f"{prefix}_psnr_per_image"] = methods["model"]["psnr_per_image"]
     return out

@@ -74,16 +74,20 @@ class ESPCN(nn.Module):
         width: channels of the first convolution (the second has width // 2; paper: 64, 32).
         channels: image channels.
         skip: add `bicubic_up(x)` to the output (learn the residual detail only).
+        mid_layers: 3×3 tanh convolutions of width // 2 channels between the first and the last
+            (paper: 1). Each one widens the view by 2 low-resolution pixels on every side.
     """
 
-    def __init__(self, scale: int = 2, width: int = 64, channels: int = 1, skip: bool = True):
+    def __init__(self, scale: int = 2, width: int = 64, channels: int = 1, skip: bool = True, mid_layers: int = 1):
         super().__init__()
         self.scale, self.skip = check_scale(scale), bool(skip)
         half = max(1, width // 2)
+        mids = []
+        for i in range(mid_layers):
+            mids += [nn.Conv2d(width if i == 0 else half, half, 3, padding=1), nn.Tanh()]
         self.features = nn.Sequential(
-            nn.Conv2d(channels, width, 5, padding=2), nn.Tanh(),
-            nn.Conv2d(width, half, 3, padding=1), nn.Tanh(),
-            nn.Conv2d(half, channels * self.scale ** 2, 3, padding=1))
+            nn.Conv2d(channels, width, 5, padding=2), nn.Tanh(), *mids,
+            nn.Conv2d(half if mid_layers else width, channels * self.scale ** 2, 3, padding=1))
         self.shuffle = nn.PixelShuffle(self.scale)   # [B, C*r², h, w] -> [B, C, h*r, w*r]
 
     def forward(self, x: Tensor) -> Tensor:

@@ -56,8 +56,9 @@ def build_denoiser(cfg, artifacts: dict | None = None) -> nn.Module:
 
 
 def build_superres(cfg, artifacts: dict | None = None) -> nn.Module:
-    kind = ESPCN if cfg.restore.model == "espcn" else SRCNN
-    return kind(cfg.restore.scale, cfg.model.width, skip=cfg.model.skip)
+    if cfg.restore.model == "espcn":
+        return ESPCN(cfg.restore.scale, cfg.model.width, skip=cfg.model.skip, mid_layers=cfg.model.mid_layers)
+    return SRCNN(cfg.restore.scale, cfg.model.width, skip=cfg.model.skip)
 
 
 def _task(model, train_ds, val_pairs, cfg, name, artifacts):
@@ -101,7 +102,8 @@ def run_denoising(cfg, ctx: RunContext) -> dict:
         chosen = choose_parameters(pairs, sigma, cfg.eval.baselines)
         tuned_s = time.process_time() - start
         result = evaluate_denoising(model.cpu(), slices["test"], sigma,
-                                    {k: v["parameter"] for k, v in chosen.items()}, cfg.seed, cfg.eval.images)
+                                    {k: v["parameter"] for k, v in chosen.items()}, cfg.seed, cfg.eval.images,
+                                    cfg.eval.self_ensemble)
         extra = {"sigma": sigma, "baseline_parameters": chosen, "baseline_tune_cpu_s": round(tuned_s, 1),
                  "test_eval_cpu_s": round(time.process_time() - start - tuned_s, 1)}
         return _report(result, list(cfg.eval.baselines), extra, ctx, f"{name}, sigma {sigma:g}",
@@ -126,7 +128,7 @@ def run_superres(cfg, ctx: RunContext) -> dict:
 
     def test(model, info):
         start = time.process_time()
-        result = evaluate_superres(model.cpu(), slices["test"], scale, cfg.eval.images)
+        result = evaluate_superres(model.cpu(), slices["test"], scale, cfg.eval.images, cfg.eval.self_ensemble)
         extra = {"scale": scale, "model": cfg.restore.model,
                  "test_eval_cpu_s": round(time.process_time() - start, 1)}
         return _report(result, ["bicubic"], extra, ctx, f"{name}, {cfg.restore.model} x{scale}",

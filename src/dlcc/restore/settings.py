@@ -69,6 +69,8 @@ class DnCNNSettings:
 class SRSettings:
     width: int = setting(64, "channels of the first convolution (the second has half)", ge=2)
     skip: bool = setting(True, "add the bicubic upsampling to the output (learn only the missing detail)")
+    mid_layers: int = setting(1, "ESPCN only: 3x3 convolutions between the first and the last (the paper: 1); "
+                                 "more see further", ge=0, le=16)
 
 
 @dataclass
@@ -79,6 +81,9 @@ class RestoreEval:
     tune_crop: int = setting(192, "central crop of each of those slices used to choose them", ge=16)
     images: int = setting(2, "test slices shown in restorations.png", ge=0)
     figure_crop: int = setting(128, "side of the central crop shown in restorations.png", ge=16)
+    self_ensemble: bool = setting(False, "also score the network averaged over the 8 rotations and mirror images "
+                                         "of each test input (test_psnr_model_x8, test_psnr_gain_x8; 8x the "
+                                         "test time; test_psnr stays the single pass)")
 
     def check(self, where: str) -> None:
         check_baselines(self.baselines)
