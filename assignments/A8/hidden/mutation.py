@@ -1,6 +1,7 @@
 """Probes for `dlcc course mutate A8` (never released): random float64 inputs for the
 functions whose surviving mutants need the equivalence check (dlcc.course.authoring.equivalence)."""
 
+import numpy as np
 import torch
 
 
@@ -18,6 +19,16 @@ def _protonet(m, rng):
     return [protos.numpy(), m.squared_distances(emb, protos).numpy(), float(loss), acc]
 
 
-PROBES = {"a8_attention.attention_forward": _attention, "a8_attention.attention_backward": _attention,
+def _multihead(m, rng):
+    e, heads, length = 6, 2, 4
+    params = {f"W{n}": rng.normal(size=(e, e)) / e ** 0.5 for n in "qkvo"}
+    params.update({f"b{n}": rng.normal(size=e) for n in "qkvo"})
+    mask = None if rng.random() < 0.5 else np.tril(np.ones((length, length), dtype=bool))
+    y, weights = m.multihead_attention_forward(rng.normal(size=(2, length, e)), params, heads, mask)
+    return [y, weights]
+
+
+PROBES = {"a8_attention.multihead_attention_forward": _multihead,
+          "a8_attention.attention_forward": _attention, "a8_attention.attention_backward": _attention,
           "a8_protonet.prototypes": _protonet, "a8_protonet.squared_distances": _protonet,
           "a8_protonet.protonet_loss": _protonet}
