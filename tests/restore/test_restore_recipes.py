@@ -70,10 +70,12 @@ def test_isbi_espcn_tiny_run_compares_with_bicubic(tmp_path, capsys, model, isbi
     ("isbi-espcn", "data.patch=49", "not a multiple of restore.scale"),
     ("isbi-dncnn", "data.test_slices=[30]", "ISBI 2012 has slices 0..29"),
     ("isbi-dncnn", "eval.baselines=[bm3d]", "unknown denoiser"),
+    ("isbi-espcn", "model.mid_layers=-1", "model.mid_layers"),
+    ("isbi-espcn", "restore.model=srcnn model.mid_layers=3", "model.mid_layers=3 applies to ESPCN only"),
 ])
 def test_bad_inputs_exit_2_with_one_message_and_write_nothing(tmp_path, capsys, recipe, setting, fragment):
     out = tmp_path / "run"
-    code, _, err = _run(capsys, recipe, out, setting)
+    code, _, err = _run(capsys, recipe, out, *setting.split())
     assert code == 2
     assert fragment in err and "Traceback" not in err
     assert err.strip().startswith("dlcc: error:") and "fix:" in err

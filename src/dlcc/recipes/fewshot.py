@@ -83,7 +83,7 @@ class MAMLSettings:
     test_inner_steps: int = setting(10, "SGD steps on the support set per test episode", ge=1)
 
 
-def _check_ways(cfg) -> None:
+def _check_episodes_and_depth(cfg) -> None:
     d, f = cfg.data, cfg.fewshot
     side = 32 if cfg.DATASET == "cifar10" else 28
     if side >> cfg.model.depth == 0:
@@ -125,7 +125,7 @@ class ProtoConfig:
     train: TrainConfig = section(TrainConfig, **dict(PROTO_TRAIN, steps=1000, eval_every=250))
 
     def check(self, where: str) -> None:
-        _check_ways(self)
+        _check_episodes_and_depth(self)
 
 
 @dataclass
@@ -147,7 +147,7 @@ class MAMLConfig:
     train: TrainConfig = section(TrainConfig, **dict(PROTO_TRAIN, steps=1000, eval_every=250))
 
     def check(self, where: str) -> None:
-        _check_ways(self)
+        _check_episodes_and_depth(self)
 
 
 def build_model(cfg, artifacts: dict | None = None) -> torch.nn.Module:

@@ -43,6 +43,9 @@ class Config:
                 raise ConfigError(f"data.{key}={value} is not a multiple of restore.scale={self.restore.scale} "
                                   f"of at least {4 * self.restore.scale} pixels",
                                   fix=f"--set data.{key}={max(4, value // self.restore.scale) * self.restore.scale}")
+        if self.restore.model == "srcnn" and self.model.mid_layers != 1:
+            raise ConfigError(f"model.mid_layers={self.model.mid_layers} applies to ESPCN only; SRCNN has a fixed "
+                              "9-5-5 layout", fix="drop model.mid_layers, or --set restore.model=espcn")
 
 
 RECIPE = Recipe("isbi-espcn", "ESPCN (or SRCNN) super-resolution x2/x4 of ISBI EM slices vs bicubic; "
