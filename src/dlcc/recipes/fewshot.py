@@ -83,9 +83,14 @@ class MAMLSettings:
     test_inner_steps: int = setting(10, "SGD steps on the support set per test episode", ge=1)
 
 
+def image_shape(cfg) -> tuple[int, int]:
+    """(channels, side) of the recipe's square images: CIFAR-10 3 x 32, MNIST 1 x 28."""
+    return (3, 32) if cfg.DATASET == "cifar10" else (1, 28)
+
+
 def _check_episodes_and_depth(cfg) -> None:
     d, f = cfg.data, cfg.fewshot
-    side = 32 if cfg.DATASET == "cifar10" else 28
+    side = image_shape(cfg)[1]
     if side >> cfg.model.depth == 0:
         raise ConfigError(f"model.depth={cfg.model.depth} halves the {side}x{side} images to nothing",
                           fix=f"--set model.depth={side.bit_length() - 1} (or fewer)")
@@ -154,9 +159,9 @@ def build_model(cfg, artifacts: dict | None = None) -> torch.nn.Module:
     """ProtoNet: the Conv-4 embedding; MAML: Conv-4 with an N-way head."""
     from dlcc.models.conv4 import Conv4, Conv4Classifier
 
-    channels, size = (3, (32, 32)) if cfg.DATASET == "cifar10" else (1, (28, 28))
+    channels, side = image_shape(cfg)
     if isinstance(cfg, MAMLConfig):
-        return Conv4Classifier(channels, size, cfg.fewshot.ways, cfg.model.width, cfg.model.depth)
+        return Conv4Classifier(channels, (side, side), cfg.fewshot.ways, cfg.model.width, cfg.model.depth)
     return Conv4(channels, cfg.model.width, cfg.model.depth)
 
 
