@@ -87,6 +87,34 @@ def test_bad_overrides_name_the_key_and_what_it_takes(text, words):
     assert "fix:" in str(err.value)
 
 
+@dataclass
+class Bounded:
+    depth: int = setting(4, "blocks", ge=1, le=5)
+    scale: float = setting(2.0, "at least one", ge=1)
+    small: float = setting(1e-5, "tiny", gt=0, le=1e-4)
+    rate: float = setting(0.5, "a fraction", gt=0, lt=1)
+
+
+@pytest.mark.parametrize("key", ["depth", "scale", "small", "rate"])
+def test_a_type_errors_fix_suggests_a_value_in_range(key):
+    """Following the fix must not lead straight to an out-of-range error (depth=10 when depth <= 5)."""
+    for wrong in (lambda: validate(apply_overrides(Bounded(), [f"{key}=abc"])),
+                  lambda: apply_values(Bounded(), {key: "abc"}),
+                  lambda: from_dict(Bounded, {key: [1]}, "config.yaml"),
+                  lambda: validate(Bounded(**{key: "abc"}))):
+        with pytest.raises(ConfigError) as err:
+            wrong()
+        assert err.value.fix.startswith(f"e.g. --set {key}=")
+        validate(apply_overrides(Bounded(), [err.value.fix.removeprefix("e.g. --set ")]))
+    assert _bad_fix("train.lr=abc") == "e.g. --set train.lr=0.001"   # the usual example when it fits
+
+
+def _bad_fix(text):
+    with pytest.raises(ConfigError) as err:
+        _set(text)
+    return err.value.fix
+
+
 def test_section_checks_run_with_their_prefix():
     with pytest.raises(ConfigError, match="train.lr too large"):
         _set("train.epochs=null", "train.lr=2")

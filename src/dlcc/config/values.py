@@ -14,6 +14,7 @@ Every error names the key, what was found and what the key takes, and says how t
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import difflib
@@ -192,9 +193,36 @@ def _type_error(key: str, value: Any, tp: Any, why: str = "") -> ConfigError:
                        fix=f"e.g. --set {key}={_example(tp)}")
 
 
-def _example(tp: Any) -> str:
+_EXAMPLES = {bool: "true", int: "10", float: "0.001", str: "name"}
+
+
+@contextlib.contextmanager
+def _examples_in_range(key: str, tp: Any, meta: Any):
+    """Re-raise a type error of `key` whose fix suggests `_example(tp)` with an example inside
+    the setting's bounds (`meta`: the field's metadata; ge/gt/le/lt), so that following the
+    fix never leads to an out-of-range error next."""
+    try:
+        yield
+    except ConfigError as exc:
+        general, bounded = f"e.g. --set {key}={_example(tp)}", f"e.g. --set {key}={_example(tp, meta)}"
+        if exc.fix != general or bounded == general:
+            raise
+        raise ConfigError(exc.message, fix=bounded) from None
+
+
+def _field_meta(node: Any, name: str) -> dict:
+    return next((f.metadata for f in dataclasses.fields(node) if f.name == name), {})
+
+
+def _example(tp: Any, meta: Any = None) -> str:
+    """A value of type `tp` to suggest in a fix, within the bounds in `meta` when given."""
     members = [m for m in union_members(tp) if m is not type(None)]
     tp = members[0] if members else tp
+    if tp in (int, float) and meta:
+        try:
+            _check_bounds("", tp(_EXAMPLES[tp]), meta)
+        except ConfigError:
+            return _in_range(meta)
     if typing.get_origin(tp) is Literal:
         choice = typing.get_args(tp)[0]
         return "true" if choice is True else "false" if choice is False else str(choice)
@@ -202,7 +230,7 @@ def _example(tp: Any) -> str:
         (item,) = typing.get_args(tp) or (Any,)
         one = _example(item)
         return f"[{one},{one}]"
-    return {bool: "true", int: "10", float: "0.001", str: "name"}.get(tp, "...")
+    return _EXAMPLES.get(tp, "...")
 
 
 def _yaml_text(value: Any) -> str:
@@ -260,7 +288,8 @@ def apply_overrides(cfg: Any, overrides: list[str]) -> Any:
     for text in overrides:
         key, raw = split_override(text)
         node, name, tp = _lookup(cfg, key.split("."), key)
-        setattr(node, name, parse_text(raw, tp, key))
+        with _examples_in_range(key, tp, _field_meta(node, name)):
+            setattr(node, name, parse_text(raw, tp, key))
     return cfg
 
 
@@ -272,7 +301,8 @@ def apply_values(cfg: Any, values: dict[str, Any], source: str = "") -> Any:
             node, name, tp = _lookup(cfg, key.split("."), key)
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc.message}" if source else exc.message, fix=exc.fix) from None
-        setattr(node, name, coerce(value, tp, key))
+        with _examples_in_range(key, tp, _field_meta(node, name)):
+            setattr(node, name, coerce(value, tp, key))
     return cfg
 
 
@@ -290,7 +320,8 @@ def validate(cfg: Any, prefix: str = "") -> Any:
                 raise ConfigError(f"{key} must be a section of type {tp.__name__}")
             validate(value, key + ".")
             continue
-        value = coerce(value, tp, key)
+        with _examples_in_range(key, tp, f.metadata):
+            value = coerce(value, tp, key)
         setattr(cfg, f.name, value)
         _check_bounds(key, value, f.metadata)
     check = getattr(cfg, "check", None)
@@ -316,11 +347,15 @@ def _check_bounds(key: str, value: Any, meta: dict) -> None:
 
 
 def _in_range(meta: dict) -> str:
-    low = meta.get("ge") if meta.get("ge") is not None else meta.get("gt")
-    if low is not None:
-        return f"{low if meta.get('ge') is not None else low + 1:g}"
-    high = meta.get("le") if meta.get("le") is not None else meta.get("lt")
-    return f"{high:g}" if high is not None else "1"
+    """A value inside all of the bounds in `meta` (ge, gt, le, lt), as text."""
+    ge, gt, le, lt = (meta.get(b) for b in ("ge", "gt", "le", "lt"))
+    if ge is not None or le is not None:
+        return f"{ge if ge is not None else le:g}"   # an inclusive bound is itself allowed
+    if gt is not None and lt is not None:
+        return f"{(gt + lt) / 2:g}"
+    if gt is not None:
+        return f"{gt + 1:g}"
+    return f"{lt - 1:g}" if lt is not None else "1"
 
 
 def to_dict(cfg: Any) -> dict:
@@ -349,7 +384,8 @@ def from_dict(base: Any, data: Any, source: str, prefix: str = "") -> Any:
         if is_section(tp):
             setattr(cfg, name, from_dict(getattr(cfg, name), value, source, key + "."))
         else:
-            setattr(cfg, name, coerce(value, tp, key))
+            with _examples_in_range(key, tp, _field_meta(cfg, name)):
+                setattr(cfg, name, coerce(value, tp, key))
     return cfg
 
 
