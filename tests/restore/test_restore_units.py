@@ -138,3 +138,19 @@ def test_self_ensemble_of_a_convolution_is_the_convolution_with_its_symmetrised_
     expected = np.clip(F.conv2d(x[None], symmetric, padding=1)[0, 0].numpy(), 0, 1)
     np.testing.assert_allclose(restore_image(conv, x, self_ensemble=True), expected, atol=1e-6)
     np.testing.assert_allclose(restore_image(conv, x), np.clip(conv(x[None])[0, 0].detach().numpy(), 0, 1), atol=1e-6)
+
+
+def test_scoring_the_plain_model_and_its_self_ensemble_costs_eight_passes():
+    from dlcc.restore.evaluate import restore_views
+
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(1, 1, 3, padding=1).eval()
+    seen = []
+    conv.register_forward_hook(lambda module, args, out: seen.append(args[0].shape))
+    x = torch.rand(1, 9, 11)
+    views = restore_views(conv, x, self_ensemble=True)
+    assert len(seen) == 8 and sorted(views) == ["model", "model_x8"]
+    assert seen.count((1, 1, 9, 11)) == 4 and seen.count((1, 1, 11, 9)) == 4   # 4 views turned a quarter
+    np.testing.assert_allclose(views["model"], np.clip(conv(x[None])[0, 0].detach().numpy(), 0, 1), atol=1e-7)
+    seen.clear()
+    assert sorted(restore_views(conv, x)) == ["model"] and len(seen) == 1

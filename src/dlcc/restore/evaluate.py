@@ -21,24 +21,31 @@ from dlcc.restore.quality import psnr, ssim
 
 
 @torch.no_grad()
-def restore_image(model: nn.Module, degraded: Tensor, self_ensemble: bool = False) -> np.ndarray:
-    """`model` (in eval mode) on one image `[1, H, W]` -> clipped numpy `[H', W']`.
-
-    `self_ensemble`: run the model on the 8 rotations and mirror images of the input, turn each
-    output back and average them (the "+" models of Lim et al. 2017, EDSR). It costs 8 passes and
-    suits images with no preferred orientation, such as EM sections."""
+def restore_views(model: nn.Module, degraded: Tensor, self_ensemble: bool = False) -> dict[str, np.ndarray]:
+    """`model` (in eval mode) on one image `[1, H, W]`: {"model": clipped numpy `[H', W']`}, and
+    with `self_ensemble` also "model_x8": the model on the 8 rotations and mirror images of the
+    input, each output turned back, averaged, then clipped (the "+" models of Lim et al. 2017,
+    EDSR). The plain output is the ensemble's identity view, so both cost 8 passes, not 9. The
+    ensemble suits images with no preferred orientation, such as EM sections."""
     device = next(model.parameters()).device
     x = degraded[None].to(device)
-    if not self_ensemble:
-        return np.clip(model(x)[0, 0].float().cpu().numpy(), 0, 1)
-    total = None
-    for flip in (False, True):
-        for turns in range(4):
-            view = torch.rot90(x.flip(-1) if flip else x, turns, dims=(-2, -1))
-            out = torch.rot90(model(view), -turns, dims=(-2, -1))
-            out = out.flip(-1) if flip else out
-            total = out if total is None else total + out
-    return np.clip((total / 8)[0, 0].float().cpu().numpy(), 0, 1)
+    plain = model(x)
+    views = {"model": np.clip(plain[0, 0].float().cpu().numpy(), 0, 1)}
+    if self_ensemble:
+        total = plain
+        for flip in (False, True):
+            for turns in range(1 if not flip else 0, 4):
+                view = torch.rot90(x.flip(-1) if flip else x, turns, dims=(-2, -1))
+                out = torch.rot90(model(view), -turns, dims=(-2, -1))
+                total = total + (out.flip(-1) if flip else out)
+        views["model_x8"] = np.clip((total / 8)[0, 0].float().cpu().numpy(), 0, 1)
+    return views
+
+
+def restore_image(model: nn.Module, degraded: Tensor, self_ensemble: bool = False) -> np.ndarray:
+    """`model` on one image `[1, H, W]` -> clipped numpy `[H', W']`: the plain pass, or with
+    `self_ensemble` the average over the 8 views (see `restore_views`)."""
+    return restore_views(model, degraded, self_ensemble)["model_x8" if self_ensemble else "model"]
 
 
 def _score(table: dict, name: str, clean: np.ndarray, estimate: np.ndarray) -> None:
@@ -69,11 +76,10 @@ def evaluate_denoising(model: nn.Module, clean: Tensor, sigma: float, parameters
         target, noisy_np = image[0].numpy().astype(np.float64), noisy[0].numpy().astype(np.float64)
         outputs = {"noisy": np.clip(noisy_np, 0, 1)}
         outputs.update({name: denoise(name, noisy_np, p, sigma) for name, p in parameters.items()})
-        outputs["model"] = restore_image(model, noisy)
-        for name, estimate in outputs.items():
+        views = restore_views(model, noisy, self_ensemble)
+        outputs["model"] = views["model"]
+        for name, estimate in {**outputs, **views}.items():
             _score(table, name, target, estimate)
-        if self_ensemble:
-            _score(table, "model_x8", target, restore_image(model, noisy, self_ensemble=True))
         if i < keep:
             examples.append({**outputs, "clean": target})
     return _summary(table, examples)
@@ -90,12 +96,11 @@ def evaluate_superres(model: nn.Module, clean: Tensor, scale: int, keep: int = 2
     for i, image in enumerate(clean):
         lowres = downscale(image[None], scale)[0]
         target = image[0].numpy().astype(np.float64)
+        views = restore_views(model, lowres, self_ensemble)
         outputs = {"bicubic": np.clip(bicubic_up(lowres[None], scale)[0, 0].numpy(), 0, 1).astype(np.float64),
-                   "model": restore_image(model, lowres)}
-        for name, estimate in outputs.items():
+                   "model": views["model"]}
+        for name, estimate in {**outputs, **views}.items():
             _score(table, name, target, estimate)
-        if self_ensemble:
-            _score(table, "model_x8", target, restore_image(model, lowres, self_ensemble=True))
         if i < keep:
             nearest = np.kron(lowres[0].numpy(), np.ones((scale, scale)))
             examples.append({"lowres": nearest, **outputs, "clean": target})
