@@ -6,7 +6,9 @@ from dlcc.course.authoring.format import Assignment
 from dlcc.course.authoring.mutants import all_mutants
 from dlcc.course.authoring.mutate import mutate
 
-from coursepaths import TINY_ROOT
+from coursepaths import REPO, TINY_ROOT
+
+ASSIGNMENTS = REPO / "assignments"
 
 PROBES = '''import numpy as np
 
@@ -52,3 +54,22 @@ def test_mutate_cli(tiny_env, tmp_path, capsys):
     assert "a random sample (seed 0) of 4 of 15" in (tmp_path / "m.md").read_text()
     assert main(["course", "mutate", "T0", "--n", "0"]) == 2
     assert "--n 0 must be 1 or more" in capsys.readouterr().err
+
+
+def test_every_probe_of_the_course_names_a_function_of_its_solution():
+    """A renamed function would leave its probe behind, and its survivors would count as gaps."""
+    import ast
+
+    checked = 0
+    for probes in sorted(ASSIGNMENTS.glob("*/hidden/mutation.py")):
+        (table,) = [n.value for n in ast.parse(probes.read_text()).body
+                    if isinstance(n, ast.Assign) and [t.id for t in n.targets if isinstance(t, ast.Name)] == ["PROBES"]]
+        for key in table.keys:
+            file, *path = key.value.split(".")
+            nodes = ast.parse((probes.parent.parent / "src" / f"{file}.py").read_text()).body
+            for part in path:
+                found = [n for n in nodes if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part]
+                assert found, f"{probes}: {key.value} is not in the solution"
+                nodes = found[0].body
+            checked += 1
+    assert checked >= 10
