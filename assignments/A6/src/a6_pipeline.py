@@ -100,3 +100,50 @@ def reference(path: str) -> dict:
     shutil.copytree(path, copy, ignore=shutil.ignore_patterns(".git"))
     sh([sys.executable, "-m", "dlcc", "pipeline", "stage", "evaluate"], copy)
     return {name: read(str(copy), name) for name in ("metrics.json", "timings.json", "eval/predictions.csv")}
+
+
+def torch_threads(n: int | None = None) -> int:
+    """torch's CPU thread count in the process that runs your code; with `n`, set it first."""
+    import torch
+
+    if n is not None:
+        torch.set_num_threads(n)
+    return torch.get_num_threads()
+
+
+def evaluate_on_a_stopped_clock(path: str, readings: list[float]) -> dict:
+    """Your evaluate_stage(path) while a6_evaluate's time.perf_counter (and time.monotonic,
+    time.time) read `readings` in turn, then the last one for ever; what it returned."""
+    import types
+
+    import a6_evaluate
+
+    real = a6_evaluate.time
+    fake = types.SimpleNamespace(**{n: getattr(real, n) for n in dir(real) if not n.startswith("_")})
+    left = list(readings)
+
+    def now() -> float:
+        return left.pop(0) if len(left) > 1 else left[0]
+
+    fake.perf_counter = fake.monotonic = fake.time = now
+    a6_evaluate.time = fake
+    try:
+        return a6_evaluate.evaluate_stage(path)
+    finally:
+        a6_evaluate.time = real
+
+
+def plant_pickle(path: str, name: str) -> None:
+    """Replace the project's file `name` (data/test_x.npy, say) by a pickled object array, what
+    a tampered data file looks like; the original is kept as `name`.orig for `unplant`."""
+    import numpy as np
+
+    target = Path(path) / name
+    target.replace(target.with_name(target.name + ".orig"))
+    np.save(target, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+
+
+def unplant(path: str, name: str) -> None:
+    """Put back the file that `plant_pickle` replaced."""
+    target = Path(path) / name
+    target.with_name(target.name + ".orig").replace(target)

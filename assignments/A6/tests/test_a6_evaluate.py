@@ -7,6 +7,7 @@ runs more (hidden) tests, among them `dvc repro` of the whole pipeline with your
 
 import numpy as np
 import pytest
+import yaml
 
 from dlcc.course.checks import assert_close
 
@@ -42,7 +43,14 @@ def test_the_stage_on_a_trained_pipeline_matches_dlcc(student):
     pipe = student.module("a6_pipeline")
     project = pipe.make_project()
     pipe.train_only(project)
-    returned = student.module(EVAL).evaluate_stage(project)
+    threads = yaml.safe_load(pipe.read(project, "params.yaml"))["pipeline"]["threads"]
+    before = pipe.torch_threads()
+    pipe.torch_threads(threads + 1)
+    try:
+        returned = student.module(EVAL).evaluate_stage(project)
+        assert pipe.torch_threads() == threads, "step 1: torch's thread count is params.yaml's pipeline.threads"
+    finally:
+        pipe.torch_threads(before)
     reference = pipe.reference(project)
     metrics = pipe.read(project, "metrics.json")
     assert returned == metrics, "evaluate_stage returns what it wrote to metrics.json"

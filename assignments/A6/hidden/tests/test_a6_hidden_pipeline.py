@@ -73,3 +73,18 @@ def test_dvc_repro_runs_the_stage_and_reproduces_it(student):
     assert pipe.repro(project, "--force", "--single-item", "evaluate") == ["evaluate"]
     assert pipe.raw(project, "metrics.json") == text, "metrics.json changed on the same model"
     assert pipe.read(project, "metrics.json") == before
+
+
+@pytest.mark.task("A6.3", timeout=600)
+def test_the_stage_times_itself_and_never_unpickles(student):
+    pipe = student.module("a6_pipeline")
+    project = pipe.make_project()
+    pipe.train_only(project)
+    pipe.evaluate_on_a_stopped_clock(project, [100.0, 102.3456789])
+    assert pipe.read(project, "timings.json")["evaluate_time_s"] == 2.346, \
+        "evaluate_time_s: perf_counter 100.0 at the start and 102.3456789 at the end give 2.346 (3 decimals)"
+    for name in ("data/test_y.npy", "data/test_x.npy"):   # an object array is a pickle: allow_pickle=False refuses it
+        pipe.plant_pickle(project, name)
+        with pytest.raises(Exception, match="allow_pickle"):
+            student.module(EVAL).evaluate_stage(project)
+        pipe.unplant(project, name)

@@ -7,7 +7,8 @@ and it must
 
   1. read params.yaml and fix torch's thread count (`pipeline.threads`),
   2. load the trained model from `model/` (a dlcc run directory) and the test arrays from
-     `data/test_x.npy` (float32 [N, 40]) and `data/test_y.npy` (int64 [N]),
+     `data/test_x.npy` (float32 [N, 40]) and `data/test_y.npy` (int64 [N]), never unpickling
+     (np.load's allow_pickle=False: a data file must not be able to run code),
   3. compute the test metrics (A6.1) and add the training's metrics from
      `model/train_metrics.json`,
   4. write metrics.json without any timing (A6.2), timings.json with every timing, and
@@ -72,7 +73,9 @@ def evaluate_stage(folder=".") -> dict:
 
     metrics.json = classification_metrics(...) of the test split, plus every entry of
     model/train_metrics.json that is not a timing. timings.json = the training's timings plus
-    "evaluate_time_s" (seconds this stage took). eval/predictions.csv: a header row
+    "evaluate_time_s": the seconds this stage took by time.perf_counter(), from just after
+    setting the thread count to just before writing the JSON files, rounded to 3 decimals.
+    When it returns, torch's thread count is params.yaml's `pipeline.threads`. eval/predictions.csv: a header row
     `actual,predicted`, then one row per test example, as class names.
     """
     import torch
