@@ -228,7 +228,7 @@ def _example(tp: Any, meta: Any = None) -> str:
         return "true" if choice is True else "false" if choice is False else str(choice)
     if typing.get_origin(tp) is list:
         (item,) = typing.get_args(tp) or (Any,)
-        one = _example(item)
+        one = _example(item, meta)   # bounds apply to every item
         return f"[{one},{one}]"
     return _EXAMPLES.get(tp, "...")
 

@@ -75,8 +75,8 @@ def evaluate_stage(folder=".") -> dict:
     model/train_metrics.json that is not a timing. timings.json = the training's timings plus
     "evaluate_time_s": the seconds this stage took by time.perf_counter(), from just after
     setting the thread count to just before writing the JSON files, rounded to 3 decimals.
-    When it returns, torch's thread count is params.yaml's `pipeline.threads`. eval/predictions.csv: a header row
-    `actual,predicted`, then one row per test example, as class names.
+    eval/predictions.csv: a header row `actual,predicted`, then one row per test example, as
+    class names. When it returns, torch's thread count is params.yaml's `pipeline.threads`.
     """
     import torch
     import yaml
