@@ -1,7 +1,7 @@
 """ECG generative models: `ecg-beat-gan` (conditional beats, normal / ventricular) and
 `ecg-lead-cyclegan` (unpaired MLII <-> V1 translation), each with its recipe defaults.
 
-    python benchmarks/bench_ecg_gans.py [--save benchmarks/results/ecg_gans] [--only beat|cycle]
+    python benchmarks/bench_ecg_gans.py [--save benchmarks/results/ecg_gans] [--only beat|cycle] [--threads 2]
 
 Bar (issue 14): a beat classifier trained on real beats (dlcc's shipped beat judge) labels
 >= 0.90 of the generated beats with their conditioning class; Fréchet distance against the
@@ -85,7 +85,9 @@ def main(argv=None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--save", type=Path, default=None, help="write <save>.md, <save>.json and the figures")
     parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
     args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-ecg-gans-"))
     load_before = os.getloadavg()
     rows, sections = [], []
@@ -104,14 +106,15 @@ def main(argv=None) -> int:
     print(text)
     if args.save:
         args.save.parent.mkdir(parents=True, exist_ok=True)
+        figures = []
         for r in rows:
-            for png in ("beats.png", "translation.png"):
+            for png, what in (("beats.png", "real and generated beats"), ("translation.png", "held-out segments")):
                 if (Path(r["out"]) / png).is_file():
                     shutil.copy(Path(r["out"]) / png, args.save.parent / f"{args.save.name}_{png}")
+                    figures.append(f"{args.save.name}_{png} ({what})")
         machine = "\n".join(f"- {k}: {v}" for k, v in info.items())
         args.save.with_suffix(".md").write_text(
-            f"# ECG generative models\n\n{text}\n\nFigures: {args.save.name}_beats.png (real and generated beats), "
-            f"{args.save.name}_translation.png (held-out segments).\n\n{NOTES}\n\nMachine ({LOAD_NOTE}):\n{machine}\n\n"
+            f"# ECG generative models\n\n{text}\n\nFigures: {', '.join(figures)}.\n\n{NOTES}\n\nMachine ({LOAD_NOTE}):\n{machine}\n\n"
             f"Command: python benchmarks/bench_ecg_gans.py {' '.join(argv if argv is not None else sys.argv[1:])}\n")
         keep = [{k: v for k, v in r.items() if not isinstance(v, dict)} for r in rows]
         args.save.with_suffix(".json").write_text(json.dumps({"runs": keep, "machine": info}, indent=2, default=str) + "\n")
@@ -119,5 +122,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(2)
     raise SystemExit(main())
