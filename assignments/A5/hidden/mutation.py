@@ -1,7 +1,6 @@
 """Probes for `dlcc course mutate A5` (never released): random float64 inputs for the
 functions whose surviving mutants need the equivalence check (dlcc.course.authoring.equivalence)."""
 
-import numpy as np
 import torch
 
 
