@@ -94,9 +94,10 @@ class Bounded:
     small: float = setting(1e-5, "tiny", gt=0, le=1e-4)
     rate: float = setting(0.5, "a fraction", gt=0, lt=1)
     sizes: list[int] = setting([2, 3], "each at most 5", ge=1, le=5)
+    count: int = setting(1, "1 or 2", gt=0, lt=3)
 
 
-@pytest.mark.parametrize("key", ["depth", "scale", "small", "rate", "sizes"])
+@pytest.mark.parametrize("key", ["depth", "scale", "small", "rate", "sizes", "count"])
 def test_a_type_errors_fix_suggests_a_value_in_range(key):
     """Following the fix must not lead straight to an out-of-range error (depth=10 when depth <= 5)."""
     for wrong in (lambda: validate(apply_overrides(Bounded(), [f"{key}=abc"])),

@@ -351,10 +351,10 @@ def _in_range(meta: dict) -> str:
     ge, gt, le, lt = (meta.get(b) for b in ("ge", "gt", "le", "lt"))
     if ge is not None or le is not None:
         return f"{ge if ge is not None else le:g}"   # an inclusive bound is itself allowed
-    if gt is not None and lt is not None:
-        return f"{(gt + lt) / 2:g}"
+    if gt is not None and (lt is None or gt + 1 < lt):
+        return f"{gt + 1:g}"          # a whole number when the bound is one (int settings)
     if gt is not None:
-        return f"{gt + 1:g}"
+        return f"{(gt + lt) / 2:g}"   # a narrow open interval, such as a fraction in (0, 1)
     return f"{lt - 1:g}" if lt is not None else "1"
 
 

@@ -34,7 +34,7 @@ def restore_views(model: nn.Module, degraded: Tensor, self_ensemble: bool = Fals
     if self_ensemble:
         total = plain
         for flip in (False, True):
-            for turns in range(1 if not flip else 0, 4):
+            for turns in range(0 if flip else 1, 4):   # no flip, no turn: that view is `plain`
                 view = torch.rot90(x.flip(-1) if flip else x, turns, dims=(-2, -1))
                 out = torch.rot90(model(view), -turns, dims=(-2, -1))
                 total = total + (out.flip(-1) if flip else out)
